@@ -1,0 +1,149 @@
+"""The command line: `python -m minisent --help`.
+
+    python -m minisent data                         corpus statistics
+    python -m minisent eval --model tfidf --sts FILE
+    python -m minisent demo                         every model on mini STS and Lee: the leaderboard
+    python -m minisent train mlm --out DIR          pretrain the tiny Transformer
+    python -m minisent download stsb                optional public sets (needs internet)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _cmd_data(args) -> int:
+    from . import data
+    from .evaluate import format_table
+
+    rows = data.corpus_stats()
+    print("Offline corpora (built from the files gensim ships; cached in data/cache/):")
+    print(format_table(rows))
+    try:
+        hand = [("mini_sts.tsv", len(data.mini_sts()), "sentence pairs with gold scores 0-5"),
+                ("nli_triplets.csv", len(data.nli_triplets()), "premise, entailment, contradiction"),
+                ("topic_sentences.tsv", len(data.topic_sentences()), "topic-labelled sentences"),
+                ("qa_pairs.tsv", len(data.qa_pairs()), "question, answer passage")]
+    except (AttributeError, FileNotFoundError) as err:
+        print(f"\nhand-written sets unavailable: {err}")
+        return 0
+    print("\nHand-written sets (data/, written for this project):")
+    print(format_table([{"file": f, "items": n, "what": w} for f, n, w in hand]))
+    return 0
+
+
+def _load_pairs(args):
+    from . import data
+
+    if args.sts == "mini":
+        return data.mini_sts()
+    if args.sts == "lee":
+        return data.lee_pairs()
+    fmt = args.format or data.guess_sts_format(args.sts)
+    if fmt == "stsb":
+        return data.read_stsb(args.sts, split=args.split)
+    if fmt == "sick":
+        return data.read_sick(args.sts, split=args.split)
+    raise ValueError(f"unknown --format {fmt!r}; use stsb or sick")
+
+
+def _cmd_eval(args) -> int:
+    from .evaluate import sts_spearman
+    from .models import load_model
+
+    pairs = _load_pairs(args)
+    model = load_model(args.model)
+    score = sts_spearman(model, pairs)
+    print(f"model: {args.model}")
+    print(f"spearman: {score:.2f}")
+    print(f"n: {len(pairs)}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from . import data
+    from .evaluate import format_table, leaderboard_row
+    from .models import baseline_names, load_model
+
+    t0 = time.perf_counter()
+    print("minisent demo: every available model on the mini STS set and the Lee document ratings")
+    print(f"(Spearman x 100; corpus: {len(data.corpus_sentences())} offline sentences)\n")
+    rows = []
+    names = args.models.split(",") if args.models else baseline_names()
+    for name in names:
+        t = time.perf_counter()
+        model = load_model(name)
+        row = leaderboard_row(name, model)
+        rows.append(row)
+        print(f"  {name:<14} mini-STS {row['mini-STS']:6.2f}   Lee {row['Lee']:6.2f}   ({time.perf_counter() - t:.0f} s)",
+              flush=True)
+    rows.sort(key=lambda r: -r["mini-STS"])
+    print("\nLeaderboard\n" + format_table(rows))
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    if args.objective == "mlm":
+        from .train import train_mlm_cli
+
+        train_mlm_cli(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
+        return 0
+    raise SystemExit(f"objective {args.objective!r} is not available in this version")
+
+
+def _cmd_download(args) -> int:
+    from .data import download
+
+    path = download(args.name, force=args.force)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m minisent", description="minisent: sentence embeddings from scratch")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("data", help="print the corpus statistics")
+    s.set_defaults(func=_cmd_data)
+
+    s = sub.add_parser("eval", help="Spearman x 100 of a model on an STS-style file")
+    s.add_argument("--model", required=True, help="built-in name (e.g. tfidf) or a saved encoder directory")
+    s.add_argument("--sts", default="mini",
+                   help="an STS-B tsv or SICK file, or 'mini' (the hand-written set, default) or 'lee'")
+    s.add_argument("--format", choices=["stsb", "sick"], help="file format (guessed from the file when not given)")
+    s.add_argument("--split", help="TRAIN | TRIAL | TEST (SICK's SemEval_set column)")
+    s.set_defaults(func=_cmd_eval)
+
+    s = sub.add_parser("demo", help="the course in one command: the leaderboard on mini STS and Lee")
+    s.add_argument("--models", help="comma-separated model names (default: every built-in model)")
+    s.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("train", help="train an encoder and save it to --out")
+    s.add_argument("objective", choices=["mlm"])
+    s.add_argument("--out", required=True, help="directory to save the encoder in")
+    s.add_argument("--minutes", type=float, help="wall-clock budget (default: the course's step budget)")
+    s.add_argument("--steps", type=int, help="number of optimisation steps")
+    s.add_argument("--device", help="cuda | mps | cpu (default: best available, or $MINISENT_DEVICE)")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("download", help="fetch an optional public data set into data/cache/ (needs internet)")
+    s.add_argument("name")
+    s.add_argument("--force", action="store_true")
+    s.set_defaults(func=_cmd_download)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

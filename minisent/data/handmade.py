@@ -1,0 +1,97 @@
+"""The sets written by hand for this course, kept in `data/` (formats and how they were made: data/README.md).
+
+    mini_sts()        data/mini_sts.tsv         sentence1 sentence2 score category topic -> list[STSPair]
+    nli_triplets()    data/nli_triplets.csv     sent0,sent1,hard_neg                     -> list[NLITriplet]
+    topic_sentences() data/topic_sentences.tsv  topic sentence                           -> list[LabelledSentence]
+    qa_pairs()        data/qa_pairs.tsv         question passage topic                   -> list[QAPair]
+
+The .tsv files are tab-separated with a header line; columns are found by name, quotes are plain
+characters. Each loader takes an optional `path` (default: the file in DATA_DIR) so that a reader
+can point it at their own file of the same format.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import paths
+from .corpora import LabelledSentence, STSPair
+from .readers import NLITriplet, PathLike, QAPair, _existing, _numbered_lines, _score, read_nli_csv
+
+MINI_STS = "mini_sts.tsv"
+NLI_TRIPLETS = "nli_triplets.csv"
+TOPIC_SENTENCES = "topic_sentences.tsv"
+QA_PAIRS = "qa_pairs.tsv"
+
+
+def _locate(path: PathLike | None, name: str) -> Path:
+    """The file to read: `path`, or DATA_DIR/name; FileNotFoundError naming it when it is missing."""
+    # paths.DATA_DIR is looked up at call time, so tests (and MINISENT_DATA_DIR) can move it
+    path = Path(path) if path is not None else paths.DATA_DIR / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist. {name} is one of the course's hand-written sets, "
+                                f"committed in the repository's data/ folder (see data/README.md): restore it "
+                                f"with `git checkout -- data/{name}`, set MINISENT_DATA_DIR to the folder "
+                                f"that holds it, or pass path= explicitly")
+    return path
+
+
+def read_tsv_records(path: PathLike, columns: tuple[str, ...],
+                     optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a tab-separated file with a header, as (1-based line number, {column: stripped value}).
+
+    Each of `columns` must be in the header and non-empty in every row; an `optional` column may be
+    absent or empty (value ""). Blank lines and other columns are ignored. Errors name the file and line.
+    """
+    path = _existing(path)
+    lines = _numbered_lines(path)
+    header = next(((n, l) for n, l in lines if l.strip()), None)
+    if header is None:
+        raise ValueError(f"{path} is empty: expected a header line {' '.join(columns)} (tab-separated)")
+    names = [c.strip() for c in header[1].split("\t")]
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise ValueError(f"{path}, line {header[0]}: header lacks column(s) {missing}; found {names} "
+                         f"(columns must be separated by tabs)")
+    index = {c: names.index(c) for c in columns}
+    extra = {c: names.index(c) for c in optional if c in names}
+    records = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) < len(names):
+            raise ValueError(f"{path}, line {number}: expected {len(names)} tab-separated columns "
+                             f"({' '.join(names)}), found {len(cells)}")
+        row = {c: cells[i].strip() for c, i in index.items()}
+        empty = [c for c, v in row.items() if not v]
+        if empty:
+            raise ValueError(f"{path}, line {number}: empty {empty}")
+        row.update({c: cells[extra[c]].strip() if c in extra else "" for c in optional})
+        records.append((number, row))
+    return records
+
+
+def mini_sts(path: PathLike | None = None) -> list[STSPair]:
+    """The hand-written mini-STS set: sentence pairs with a 0..5 similarity and a category
+    (paraphrase, negation, word order, ...). The topic column is not part of STSPair and is dropped."""
+    path = _locate(path, MINI_STS)
+    return [STSPair(r["sentence1"], r["sentence2"], _score(r["score"], path, n), r["category"])
+            for n, r in read_tsv_records(path, ("sentence1", "sentence2", "score", "category"))]
+
+
+def nli_triplets(path: PathLike | None = None) -> list[NLITriplet]:
+    """Hand-written (anchor, positive, negative) triplets for supervised contrastive training."""
+    return read_nli_csv(_locate(path, NLI_TRIPLETS))
+
+
+def topic_sentences(path: PathLike | None = None) -> list[LabelledSentence]:
+    """Sentences labelled with their topic (LabelledSentence.label = topic), for clustering and probes."""
+    path = _locate(path, TOPIC_SENTENCES)
+    return [LabelledSentence(r["sentence"], r["topic"]) for _, r in read_tsv_records(path, ("topic", "sentence"))]
+
+
+def qa_pairs(path: PathLike | None = None) -> list[QAPair]:
+    """Questions, each with the passage that answers it (and a topic), for retrieval."""
+    path = _locate(path, QA_PAIRS)
+    return [QAPair(r["question"], r["passage"], r["topic"])
+            for _, r in read_tsv_records(path, ("question", "passage"), optional=("topic",))]

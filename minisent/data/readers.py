@@ -1,0 +1,227 @@
+"""Readers for the standard public formats, each returning plain typed records.
+
+    read_stsb(path, split=None)  STS Benchmark .csv (really tab-separated, no header)  -> list[STSPair]
+    read_sick(path, split=None)  SICK .txt (tab-separated, with a header)              -> list[STSPair]
+    read_sts(path, split=None)   either of the two, guessed from the first line         -> list[STSPair]
+    read_nli_csv(path)           SimCSE-style NLI triplets, csv `sent0,sent1,hard_neg`  -> list[NLITriplet]
+    read_lines(path)             one sentence per line, blank lines skipped             -> list[str]
+
+Every reader accepts UTF-8 with or without a byte-order mark and Unix or Windows line endings.
+A malformed line raises ValueError naming the file and its 1-based line number; a missing file
+raises FileNotFoundError that says how to get it when it is one of the known downloads.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Union
+
+from .corpora import STSPair
+
+PathLike = Union[str, Path]
+
+
+# ----------------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class NLITriplet:
+    anchor: str    # the premise
+    positive: str  # a hypothesis it entails
+    negative: str  # a hypothesis it contradicts: the "hard negative" of supervised SimCSE
+
+
+@dataclass(frozen=True)
+class QAPair:
+    question: str
+    passage: str  # the passage that answers the question
+    topic: str = ""
+
+
+# ------------------------------------------------------------------------------- file access
+def _existing(path: PathLike) -> Path:
+    """Path(path), or a FileNotFoundError that says where the file comes from."""
+    path = Path(path)
+    if path.exists():
+        return path
+    from .downloads import download_hint  # late import: downloads imports this module
+
+    raise FileNotFoundError(f"{path} does not exist. {download_hint(path)}")
+
+
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its end-of-line) for every line of a UTF-8 text file.
+
+    "utf-8-sig" drops a byte-order mark; newline=None turns \\r\\n and \\r into \\n. Only the
+    line break is removed, so a field may keep meaningful spaces (but a stray \\r never survives).
+    """
+    with open(path, encoding="utf-8-sig", newline=None) as fh:
+        for number, line in enumerate(fh, start=1):
+            yield number, line.rstrip("\n")
+
+
+def _score(text: str, path: Path, number: int, low: float = 0.0, high: float = 5.0) -> float:
+    """A similarity score parsed from a field, or ValueError saying which file and line is wrong."""
+    try:
+        score = float(text)
+    except ValueError:
+        raise ValueError(f"{path}, line {number}: score {text!r} is not a number") from None
+    if math.isnan(score) or not (low <= score <= high):
+        raise ValueError(f"{path}, line {number}: score {score} is outside [{low:g}, {high:g}]")
+    return score
+
+
+# ------------------------------------------------------------------------------------ STS-B
+STSB_SPLITS = ("train", "dev", "test")
+
+
+def _stsb_file(path: Path, split: str | None) -> Path:
+    """The STS-B file to read: `path` itself, or `sts-<split>.csv` when `path` is the extracted folder."""
+    if split is not None:
+        split = split.lower()
+        split = "dev" if split == "validation" else split
+        if split not in STSB_SPLITS:
+            raise ValueError(f"unknown STS-B split {split!r}: use one of {STSB_SPLITS}")
+    if path.is_dir():
+        if split is None:
+            raise ValueError(f"{path} is a folder: say which file to read with split= one of {STSB_SPLITS}")
+        return _existing(path / f"sts-{split}.csv")
+    if split is not None and split not in path.name.lower():
+        raise ValueError(f"split={split!r} does not match the file {path.name}: pass the folder that holds "
+                         f"sts-{split}.csv, or the file itself with split=None")
+    return path
+
+
+def read_stsb(path: PathLike, split: str | None = None) -> list[STSPair]:
+    """Read an STS Benchmark file: tab-separated, NO header, one pair per line.
+
+    Columns: genre, file, year, id, score (0..5), sentence1, sentence2 [, extra columns ignored].
+    Quotes are ordinary characters here (a sentence may open a quotation it never closes), so the
+    line is split on tabs and never handed to a csv quoting parser. Some lines of the real files
+    end with extra columns (the source of the pair): they are ignored.
+
+    `path` is a file (sts-train.csv ...), or the extracted `stsbenchmark/` folder together with
+    split = "train" | "dev" | "test". The genre (main-captions, main-news, main-forums) goes into
+    STSPair.category.
+    """
+    path = _stsb_file(_existing(path), split)
+    pairs = []
+    for number, line in _numbered_lines(path):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 7:
+            raise ValueError(f"{path}, line {number}: expected at least 7 tab-separated columns "
+                             f"(genre, file, year, id, score, sentence1, sentence2), found {len(cols)}")
+        pairs.append(STSPair(cols[5].strip(), cols[6].strip(), _score(cols[4], path, number), cols[0].strip()))
+    return pairs
+
+
+# ------------------------------------------------------------------------------------- SICK
+SICK_SPLITS = {"train": "TRAIN", "trial": "TRIAL", "dev": "TRIAL", "validation": "TRIAL", "test": "TEST"}
+
+
+def read_sick(path: PathLike, split: str | None = None) -> list[STSPair]:
+    """Read a SICK file: tab-separated with a header, relatedness score 1..5.
+
+    Columns are found by name (sentence_A, sentence_B, relatedness_score), so both the full SICK.txt
+    and the SemEval-2014 files (SICK_train.txt, ...) work. `split` ("train", "trial" (= "dev"),
+    "test", any case) keeps the rows whose SemEval_set column says so; the SemEval files have no such
+    column (each file is one split), so asking them for a split is an error. The entailment label,
+    when present, goes into STSPair.category (lower-cased).
+    """
+    path = _existing(path)
+    want = None
+    if split is not None:
+        want = SICK_SPLITS.get(split.lower())
+        if want is None:
+            raise ValueError(f"unknown SICK split {split!r}: use one of {sorted(SICK_SPLITS)}")
+    lines = _numbered_lines(path)
+    header = next(((n, l) for n, l in lines if l.strip()), None)
+    if header is None:
+        raise ValueError(f"{path} is empty: a SICK file starts with a header line")
+    columns = [c.strip() for c in header[1].split("\t")]
+    missing = [c for c in ("sentence_A", "sentence_B", "relatedness_score") if c not in columns]
+    if missing:
+        raise ValueError(f"{path}, line {header[0]}: header lacks column(s) {missing}; found {columns}. "
+                         f"Is this a SICK file? (STS-B files have no header: use read_stsb)")
+    a, b, score = (columns.index(c) for c in ("sentence_A", "sentence_B", "relatedness_score"))
+    label = columns.index("entailment_label") if "entailment_label" in columns else None
+    semeval = columns.index("SemEval_set") if "SemEval_set" in columns else None
+    if want is not None and semeval is None:
+        raise ValueError(f"{path} has no SemEval_set column, so split={split!r} cannot be applied: "
+                         f"this file already is one split; call read_sick({path.name!r}) without split")
+    pairs = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < len(columns):
+            raise ValueError(f"{path}, line {number}: expected {len(columns)} tab-separated columns "
+                             f"like the header, found {len(cols)}")
+        if want is not None and cols[semeval].strip().upper() != want:
+            continue
+        pairs.append(STSPair(cols[a].strip(), cols[b].strip(), _score(cols[score], path, number),
+                             cols[label].strip().lower() if label is not None else ""))
+    return pairs
+
+
+def guess_sts_format(path: PathLike) -> str:
+    """"sick" when the first non-blank line is a header naming sentence_A, else "stsb"."""
+    path = _existing(path)
+    if path.is_dir():
+        return "stsb"  # the extracted STS-B folder
+    for _, line in _numbered_lines(path):
+        if line.strip():
+            return "sick" if "sentence_A" in line.split("\t") else "stsb"
+    return "stsb"
+
+
+def read_sts(path: PathLike, split: str | None = None) -> list[STSPair]:
+    """Read an STS-B or a SICK file, whichever `guess_sts_format` says it is."""
+    reader = read_sick if guess_sts_format(path) == "sick" else read_stsb
+    return reader(path, split=split)
+
+
+# -------------------------------------------------------------------------------------- NLI
+NLI_COLUMNS = ("sent0", "sent1", "hard_neg")
+
+
+def read_nli_csv(path: PathLike) -> list[NLITriplet]:
+    """Read NLI triplets from a csv with header sent0,sent1,hard_neg (SimCSE's nli_for_simcse.csv).
+
+    A real csv this time: fields holding commas or quotes are quoted, so the csv module parses it.
+    sent0 = premise (anchor), sent1 = an entailed hypothesis (positive), hard_neg = a contradicted
+    one (negative). Extra columns are ignored; the three are found by name.
+    """
+    path = _existing(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows, None)
+        if header is None:
+            raise ValueError(f"{path} is empty: expected a header line {','.join(NLI_COLUMNS)}")
+        header = [h.strip() for h in header]
+        missing = [c for c in NLI_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(f"{path}, line 1: header lacks column(s) {missing}; found {header}. "
+                             f"The first line must be {','.join(NLI_COLUMNS)}")
+        idx = [header.index(c) for c in NLI_COLUMNS]
+        triplets = []
+        for row in rows:
+            if not any(field.strip() for field in row):
+                continue
+            if len(row) < len(header):
+                raise ValueError(f"{path}, line {rows.line_num}: expected {len(header)} comma-separated "
+                                 f"fields like the header, found {len(row)} (quote fields that hold commas)")
+            anchor, positive, negative = (row[i].strip() for i in idx)
+            if not (anchor and positive and negative):
+                raise ValueError(f"{path}, line {rows.line_num}: an NLI triplet needs three non-empty sentences")
+            triplets.append(NLITriplet(anchor, positive, negative))
+    return triplets
+
+
+# ------------------------------------------------------------------------------ plain lines
+def read_lines(path: PathLike) -> list[str]:
+    """One sentence per line (SimCSE's wiki1m_for_simcse.txt): stripped, blank lines skipped."""
+    path = _existing(path)
+    return [line.strip() for _, line in _numbered_lines(path) if line.strip()]

@@ -1,0 +1,92 @@
+"""The one place that decides where tensors live, and how random numbers are seeded.
+
+Every module and lesson asks `get_device()` instead of writing `"cuda" if ... else "cpu"`
+itself, so changing the device for the whole course is one environment variable:
+
+    MINISENT_DEVICE=cpu jupyter lab notebooks/
+
+Order of preference when nothing is asked for: cuda -> mps (Apple silicon) -> cpu.
+"""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+ENV_VAR = "MINISENT_DEVICE"
+_KNOWN = ("cuda", "mps", "cpu")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def available_devices() -> list[str]:
+    """Every device kind this machine can run on, best first (always ends with "cpu")."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if _mps_available():
+        found.append("mps")
+    found.append("cpu")
+    return found
+
+
+def get_device(device: str | torch.device | None = None) -> torch.device:
+    """Choose the device: the argument, else $MINISENT_DEVICE, else cuda -> mps -> cpu.
+
+    Asking for a device that is not there is an error, not a silent fallback: a lesson that
+    claims to run on the GPU should not quietly run on the CPU.
+    """
+    choice = device if device is not None else os.environ.get(ENV_VAR) or None
+    if choice is None:
+        return torch.device(available_devices()[0])
+    dev = torch.device(choice)
+    if dev.type not in _KNOWN:
+        raise ValueError(f"unknown device {choice!r}; use one of {', '.join(_KNOWN)}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {choice!r} was asked for but torch sees no CUDA GPU "
+                           f"(unset {ENV_VAR} or pass device='cpu')")
+    if dev.type == "mps" and not _mps_available():
+        raise RuntimeError(f"device {choice!r} was asked for but MPS is not available")
+    return dev
+
+
+def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
+    """Seed python, numpy and torch (all devices); optionally make torch deterministic.
+
+    Deterministic mode uses `warn_only=True`: an op without a deterministic kernel warns
+    instead of crashing a lesson. On CUDA it also needs CUBLAS_WORKSPACE_CONFIG, set here.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds cpu, cuda and mps generators
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        if hasattr(torch.backends, "cudnn"):
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
+
+
+def describe(device: str | torch.device | None = None) -> str:
+    """One line naming the device, for the top of every lesson."""
+    dev = get_device(device)
+    if dev.type == "cuda":
+        name = torch.cuda.get_device_name(dev)
+        return f"device: cuda ({name}), torch {torch.__version__}"
+    if dev.type == "mps":
+        return f"device: mps (Apple GPU), torch {torch.__version__}"
+    return f"device: cpu ({torch.get_num_threads()} threads), torch {torch.__version__}"
+
+
+def setup(seed: int = 0, device: str | torch.device | None = None, quiet: bool = False) -> torch.device:
+    """What every lesson's first cell calls: seed, choose the device, print it once."""
+    seed_everything(seed)
+    dev = get_device(device)
+    if not quiet:
+        print(describe(dev))
+    return dev

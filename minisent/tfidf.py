@@ -1,0 +1,45 @@
+"""TF-IDF bag of words: the lexical baseline every learned model is measured against.
+
+A sentence becomes a vector with one dimension per vocabulary word:
+    x[w] = tf(w, sentence) * idf(w),   idf(w) = ln((1 + N) / (1 + df(w))) + 1
+and cosine between two such vectors rewards shared rare words. It knows nothing of meaning
+("car" and "automobile" share no dimension) yet is strong on STS-style data, so it stays on
+every leaderboard of the course.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from . import data
+
+
+def check_sentences(sentences) -> list[str]:
+    """Validate an encode() input: a list (or tuple) of str. Raises TypeError naming the bad index."""
+    if isinstance(sentences, str):
+        raise TypeError("encode expects a list of sentences, got a single str (wrap it in a list)")
+    sentences = list(sentences)
+    for i, s in enumerate(sentences):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence at index {i} is {type(s).__name__}, expected str")
+    return sentences
+
+
+class TfidfEncoder:
+    """TF-IDF vectors with IDF fitted on a reference corpus (default: the offline training corpus).
+
+    encode(list[str]) -> np.ndarray (n, V) float32, V = vocabulary size (words seen >= min_df times).
+    """
+
+    def __init__(self, reference_sentences: list[str] | None = None, min_df: int = 1, sublinear_tf: bool = True):
+        reference = data.corpus_sentences() if reference_sentences is None else check_sentences(reference_sentences)
+        self.vectorizer = TfidfVectorizer(tokenizer=data.tokenize_words, lowercase=False, token_pattern=None,
+                                          min_df=min_df, sublinear_tf=sublinear_tf, dtype=np.float32)
+        self.vectorizer.fit(reference)
+        self.dim = len(self.vectorizer.vocabulary_)
+
+    def encode(self, sentences: list[str], **_ignored) -> np.ndarray:
+        sentences = check_sentences(sentences)
+        if not sentences:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.vectorizer.transform(sentences).toarray().astype(np.float32)

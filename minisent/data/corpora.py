@@ -26,7 +26,7 @@ import numpy as np
 
 from .paths import CACHE_DIR
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _CACHE_FILE = "offline_corpus_v%d.json" % CACHE_VERSION
 WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 
@@ -72,7 +72,7 @@ def tokenize_words(text: str) -> list[str]:
     """
     if not isinstance(text, str):
         raise TypeError(f"tokenize_words expects a str, got {type(text).__name__}")
-    return _WORD.findall(text.lower())
+    return _WORD.findall(text.lower().replace("\u2019", "'"))  # curly apostrophe -> straight
 
 
 _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -117,7 +117,12 @@ def _keep_sentence(s: str) -> bool:
     if not (5 <= len(words) <= 60) or s[-1] not in ".!?":
         return False
     letters = sum(ch.isalpha() for ch in s)
-    return letters >= 0.6 * len(s) and not re.search(r"[{}|=<>\[\]]", s)
+    return letters >= 0.6 * len(s) and not re.search(r"[{}|=<>\[\]]", s) and not _HOLE.search(s)
+
+
+# Where filter_wiki dropped a template (a number with units, a pronunciation) it leaves a hole:
+# "a land area of, it had", "written as.", "particularly,,,, and". Such sentences are dropped.
+_HOLE = re.compile(r"[,;:]\s*[,;:.)]|\(\s*[,;)]|\b(of|to|between|from|by|at|about|than|the|a|an|as)[,.;:]")
 
 
 def _parse_wiki() -> list[WikiSentence]:

@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from .progress import tqdm
 
 from .device import get_device
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -176,7 +177,7 @@ class Tokenizer:
         """Write the tokenizer as one JSON file (readable; no pickles)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp = path.with_suffix(f"{path.suffix}.tmp{os.getpid()}")  # atomic, even with two writers at once
         tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
         tmp.replace(path)
         return path
@@ -304,8 +305,8 @@ class BPETokenizer(Tokenizer):
         merges: list[tuple[int, int]] = []
         bar = None
         if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=vocab_size - len(vocab), desc="BPE merges")
+            from .progress import tqdm
+            bar = tqdm(total=vocab_size - len(vocab), desc="BPE merges", mininterval=3.0)
         while len(vocab) < vocab_size and heap:
             neg, pair = heapq.heappop(heap)
             if counts.get(pair, 0) != -neg:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from tqdm.auto import tqdm
+from ..progress import tqdm
 
 from . import paths
 from .readers import read_lines, read_nli_csv, read_sick, read_stsb

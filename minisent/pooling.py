@@ -1,0 +1,124 @@
+"""Pooling: one vector per token (B, T, d) -> one vector per sentence (B, d).
+
+    cls         the vector at position 0 (the [CLS] token), as BERT does
+    mean        the average over real tokens
+    max         the element-wise maximum over real tokens
+    last_token  the vector at the last real token (what a causal / GPT-style model must use,
+                since only its last token has seen the whole sentence)
+    attention   a learned weighted average: weights = softmax over real tokens of (h_t . q) / sqrt(d)
+
+Every one is mask-aware: `mask` (B, T) is True at real tokens, and padding never changes a pooled
+vector, so a sentence gets the same embedding whatever batch it is in.
+
+    pool("mean", hidden, mask)                      # functional, for the parameter-free ones
+    AttentionPooling(d)(hidden, mask)               # attention pooling owns a learned query
+    Pooling("attention", d)(hidden, mask)           # one module for any of them (what encoders hold)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+POOLINGS = ("cls", "mean", "max", "last_token", "attention")
+
+
+def _check(hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    if hidden.dim() != 3:
+        raise ValueError(f"hidden must be (B, T, d), got shape {tuple(hidden.shape)}")
+    if mask is None:
+        return torch.ones(hidden.shape[:2], dtype=torch.bool, device=hidden.device)
+    if mask.shape != hidden.shape[:2]:
+        raise ValueError(f"mask must be (B, T) = {tuple(hidden.shape[:2])}, got {tuple(mask.shape)}")
+    return mask.bool()
+
+
+def cls_pool(hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, d) -> (B, d): the first token's vector (needs the [CLS] token first, i.e. right padding)."""
+    _check(hidden, mask)
+    return hidden[:, 0]  # (B, d)
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, d) -> (B, d): sum_t m_t h_t / sum_t m_t."""
+    m = _check(hidden, mask).to(hidden.dtype).unsqueeze(-1)  # (B, T, 1): 1 real, 0 pad
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1)  # (B, d)
+
+
+def max_pool(hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, d) -> (B, d): per dimension, the largest value over real tokens (padding set to -inf first)."""
+    m = _check(hidden, mask).unsqueeze(-1)  # (B, T, 1)
+    return hidden.masked_fill(~m, float("-inf")).max(dim=1).values  # (B, d)
+
+
+def last_token_pool(hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, d) -> (B, d): the vector at each row's last real token (works for left or right padding)."""
+    m = _check(hidden, mask)
+    T = hidden.shape[1]
+    positions = torch.arange(T, device=hidden.device).expand_as(m)  # (B, T)
+    last = torch.where(m, positions, -1).max(dim=1).values.clamp(min=0)  # (B,) index of the last real token
+    return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]  # (B, d)
+
+
+def attention_pool(hidden: torch.Tensor, mask: torch.Tensor | None, query: torch.Tensor,
+                   return_weights: bool = False):
+    """(B, T, d), query (d,) -> (B, d) = sum_t a_t h_t, a = softmax_t(h_t . q / sqrt(d)) over real tokens."""
+    m = _check(hidden, mask)
+    scores = hidden @ query / math.sqrt(hidden.shape[-1])  # (B, T)
+    weights = scores.masked_fill(~m, float("-inf")).softmax(dim=1)  # (B, T), zero at padding
+    pooled = (weights.unsqueeze(-1) * hidden).sum(1)  # (B, d)
+    return (pooled, weights) if return_weights else pooled
+
+
+class AttentionPooling(nn.Module):
+    """Attention pooling with one learned query vector q (d,).
+
+    q starts at zero, so every real token gets the same weight: an untrained attention pooling
+    *is* mean pooling, and training moves the weight onto the tokens that matter.
+    """
+
+    def __init__(self, d_model: int):
+        super().__init__()
+        self.query = nn.Parameter(torch.zeros(d_model))
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None, return_weights: bool = False):
+        return attention_pool(hidden, mask, self.query, return_weights)
+
+
+_FUNCTIONS = {"cls": cls_pool, "mean": mean_pool, "max": max_pool, "last_token": last_token_pool}
+
+
+def pool(name: str, hidden: torch.Tensor, mask: torch.Tensor | None = None,
+         query: torch.Tensor | None = None) -> torch.Tensor:
+    """Pool by name. hidden (B, T, d), mask (B, T) -> (B, d). "attention" needs its `query` (d,)."""
+    if name == "attention":
+        if query is None:
+            raise ValueError("attention pooling has a learned query: pass query=<(d,) tensor>, "
+                             "or use AttentionPooling(d) / Pooling('attention', d)")
+        return attention_pool(hidden, mask, query)
+    if name not in _FUNCTIONS:
+        raise ValueError(f"unknown pooling {name!r}; choose one of {', '.join(POOLINGS)}")
+    return _FUNCTIONS[name](hidden, mask)
+
+
+class Pooling(nn.Module):
+    """Any pooling as a module, so an encoder can hold it (and save attention pooling's query)."""
+
+    def __init__(self, name: str = "mean", d_model: int | None = None):
+        super().__init__()
+        if name not in POOLINGS:
+            raise ValueError(f"unknown pooling {name!r}; choose one of {', '.join(POOLINGS)}")
+        self.name = name
+        if name == "attention":
+            if d_model is None:
+                raise ValueError("attention pooling needs d_model (the width of its query)")
+            self.attention = AttentionPooling(d_model)
+
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.name == "attention":
+            return self.attention(hidden, mask)  # (B, d)
+        return _FUNCTIONS[self.name](hidden, mask)  # (B, d)
+
+    def extra_repr(self) -> str:
+        return repr(self.name)

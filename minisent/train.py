@@ -1,0 +1,424 @@
+"""One training loop for every objective.
+
+    history = fit(model, objective, batches, steps=500, lr=1e-3)
+
+- `model`      the nn.Module being trained (a SentenceEncoder, a bare TransformerEncoder, ...)
+- `objective`  a callable  objective(model, batch) -> (loss tensor, {"name": float, ...});
+               when it is an nn.Module its own parameters (an MLM head, a temperature) train too
+- `batches`    any iterable of batches (dicts / Batch / tensors, moved to the device here);
+               it is re-started when it runs out, so `steps` alone decides how long training is
+
+Each step: forward -> loss -> backward -> clip the gradient norm -> AdamW step with the learning
+rate of a linear warm-up followed by a cosine decay. The returned `history` dict holds one entry
+per step ("step", "loss", "lr", "grad_norm", "time_s" and every metric) for plotting.
+
+Budgets are step counts, not minutes, so a run is reproducible: on the CPU, the same seed gives
+the same weights. (GPUs may differ in the last bits.)
+
+The first objective is masked-language modelling (`minisent.mlm`); `pretrained_mlm()` is the
+course's default MLM encoder, trained once and then read from data/cache/.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from . import threads
+from .device import get_device
+from .encoder import SentenceEncoder
+from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
+from .tokenize import Batch
+from .transformer import TransformerConfig
+
+
+# ----------------------------------------------------------------------------- the loop
+def lr_at(progress: float, peak: float, warmup: float = 0.05, min_ratio: float = 0.1) -> float:
+    """Learning rate at `progress` in [0, 1] of the run: a linear warm-up from 0 to `peak` over the first
+    `warmup` fraction, then a cosine decay down to min_ratio * peak at the end."""
+    if progress < warmup:
+        return peak * progress / warmup
+    rest = min(1.0, (progress - warmup) / max(1e-12, 1 - warmup))
+    return peak * (min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * rest)))
+
+
+def to_device(batch, device):
+    """Move a batch (tensor, Batch, dict / list / tuple of them) to `device`; other values pass through."""
+    if isinstance(batch, (torch.Tensor, Batch)):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def _parameter_groups(modules, weight_decay: float) -> list[dict]:
+    """Decay matrices (dim >= 2), not biases / LayerNorm gains; each shared parameter counted once."""
+    seen, decay, no_decay = set(), [], []
+    for m in modules:
+        if not isinstance(m, nn.Module):
+            continue
+        for p in m.parameters():
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                (decay if p.dim() >= 2 else no_decay).append(p)
+    if not decay and not no_decay:
+        raise ValueError("nothing to train: neither the model nor the objective has trainable parameters")
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _forever(batches: Iterable):
+    while True:
+        empty = True
+        for b in batches:
+            empty = False
+            yield b
+        if empty:
+            raise ValueError("the batches iterable is empty")
+
+
+def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *, lr: float = 1e-3,
+        weight_decay: float = 0.01, warmup: int | float = 0.05, min_lr_ratio: float = 0.1, clip: float = 1.0,
+        betas: tuple[float, float] = (0.9, 0.98), device=None, seed: int = 0, progress: bool = True,
+        desc: str = "training", max_seconds: float | None = None,
+        callback: Callable[[int, dict], None] | None = None, cpu_threads: int | None = 1,
+        eval_fn: Callable[[nn.Module], dict] | None = None, eval_every: int | None = None,
+        checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None, resume: bool = True,
+        precision: str = "auto") -> dict:
+    """Train `model` for `steps` optimizer steps; returns the history dict (lists, one entry per step).
+
+    warmup: a fraction of the run when < 1, else a number of steps. clip: max gradient norm (None: none).
+    max_seconds: stop after this much wall time, with the learning-rate schedule following the clock
+    (for command-line use; a timed run is not reproducible).
+    callback(step, history) is called after every step.
+    cpu_threads: torch threads while training on the cpu (1: see `minisent.threads`; None: torch's setting).
+
+    eval_fn(model) -> {"name": float}: called (in eval mode, without gradients) before the first step,
+        every `eval_every` steps and after the last; each result goes into history["eval"] as
+        {"step": s, "name": value, ...}. The progress bar shows the latest values beside the loss.
+    checkpoint_dir, checkpoint_every: save model + objective + optimizer + step + history + every RNG
+        state to checkpoint_dir/checkpoint.pt every `checkpoint_every` steps and after the last step.
+        With resume=True, a checkpoint found there is loaded first and the run goes on from its step:
+        on the cpu the weights end bit-for-bit as in a run that was never interrupted. For that,
+        `batches` must restart the same stream each time it is iterated (MLMBatches, SentenceBatches
+        ... do): the batches already used are drawn again and skipped.
+    precision: "auto" (bf16 autocast on a cuda GPU that supports it, else fp16 with a GradScaler;
+        fp32 on cpu and mps), or "fp32", "bf16", "fp16" (fp16 on cuda only).
+    """
+    dev = get_device(device)
+    with threads.cpu_threads(cpu_threads, dev):
+        return _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev,
+                    seed, progress, desc, max_seconds, callback, eval_fn, eval_every, checkpoint_dir,
+                    checkpoint_every, resume, precision)
+
+
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def _autocast_dtype(precision: str, dev: torch.device) -> torch.dtype | None:
+    """The autocast dtype for `precision` on `dev`, or None for plain float32."""
+    if precision not in ("auto", "fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got {precision!r}")
+    if precision == "auto":
+        if dev.type != "cuda":
+            return None  # on the cpu autocast is slower than float32 for these small models
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "fp16" and dev.type != "cuda":
+        raise ValueError(f"precision='fp16' needs a cuda device (got {dev.type}); use 'bf16' or 'fp32'")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def _rng_state() -> dict:
+    """Every random generator a step may use: torch (cpu + cuda), numpy's global one, python's `random`."""
+    np_state = np.random.get_state()
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+            "python": random.getstate()}
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    kind, keys, *rest = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def _save_checkpoint(path: Path, step: int, steps: int, model, objective, optimizer, scaler, history) -> None:
+    """Write the state of the run at `step` to `path` (to a temporary file first: a crash never leaves half a file)."""
+    state = {"step": step, "steps": steps, "model": model.state_dict(),
+             "objective": objective.state_dict() if isinstance(objective, nn.Module) else None,
+             "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict() if scaler is not None else None,
+             "history": history, "rng": _rng_state()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _load_checkpoint(path: Path, dev: torch.device) -> dict:
+    """Read a checkpoint: tensors, numbers, strings and containers only (weights_only=True: no code runs)."""
+    return torch.load(path, map_location=dev, weights_only=True)
+
+
+def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev, seed,
+         progress, desc, max_seconds, callback, eval_fn=None, eval_every=None, checkpoint_dir=None,
+         checkpoint_every=None, resume=True, precision="auto") -> dict:
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    for name, every in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
+        if every is not None and every < 1:
+            raise ValueError(f"{name} must be >= 1 (or None), got {every}")
+    if checkpoint_every is not None and checkpoint_dir is None:
+        raise ValueError("checkpoint_every needs checkpoint_dir (where to write the checkpoints)")
+    amp_dtype = _autocast_dtype(precision, dev)
+    torch.manual_seed(seed)  # dropout masks (and whatever else an objective draws: the same seed, the same run)
+    np.random.seed(seed)
+    random.seed(seed)
+    model.to(dev).train()
+    if isinstance(objective, nn.Module):
+        objective.to(dev).train()
+    optimizer = torch.optim.AdamW(_parameter_groups([model, objective], weight_decay), lr=lr, betas=betas)
+    # float16 has a narrow range: scale the loss up so small gradients do not flush to zero (bfloat16 needs none)
+    scaler = torch.amp.GradScaler(dev.type) if amp_dtype == torch.float16 else None
+    warmup_frac = warmup if warmup < 1 else warmup / steps
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+
+    history: dict[str, list] = {"step": [], "loss": [], "lr": [], "grad_norm": [], "time_s": []}
+    if eval_fn is not None:
+        history["eval"] = []
+    start, t_before = 0, 0.0
+    ckpt = Path(checkpoint_dir) / CHECKPOINT_FILE if checkpoint_dir is not None else None
+    if ckpt is not None and resume and ckpt.exists():
+        state = _load_checkpoint(ckpt, dev)
+        if state["steps"] != steps:
+            raise ValueError(f"{ckpt} belongs to a run of {state['steps']} steps, not {steps} (the learning-rate "
+                             f"schedule depends on it): pass steps={state['steps']}, another checkpoint_dir, "
+                             f"or resume=False")
+        model.load_state_dict(state["model"])
+        if isinstance(objective, nn.Module) and state["objective"] is not None:
+            objective.load_state_dict(state["objective"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state["scaler"] is not None:
+            scaler.load_state_dict(state["scaler"])
+        history, start = state["history"], state["step"]
+        t_before = history["time_s"][-1] if history["time_s"] else 0.0
+        _set_rng_state(state["rng"])
+
+    def evaluate(step: int) -> None:
+        model.eval()
+        with torch.no_grad():
+            result = eval_fn(model)
+        model.train()
+        history["eval"].append({"step": step, **{k: float(v) for k, v in result.items()}})
+
+    from .progress import tqdm
+    bar = tqdm(total=steps if max_seconds is None else None, initial=start, desc=desc, disable=not progress,
+               mininterval=3.0)
+    smooth, t0 = None, time.perf_counter() - t_before
+    stream = _forever(batches)
+    for _ in range(start):  # resuming: the same stream, past the batches already trained on
+        next(stream)
+    if eval_fn is not None and start == 0:
+        evaluate(0)  # where the run starts from
+    for step in range(start, steps):
+        # progress through the run: by steps, or by the clock when a time budget runs out first
+        elapsed = time.perf_counter() - t0
+        progress_frac = (step + 1) / steps if max_seconds is None else max((step + 1) / steps, elapsed / max_seconds)
+        rate = lr_at(progress_frac, lr, warmup_frac, min_lr_ratio)
+        for g in optimizer.param_groups:
+            g["lr"] = rate
+        batch = to_device(next(stream), dev)
+        with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            loss, metrics = objective(model, batch)  # the forward pass in amp_dtype where it is safe
+        if not torch.isfinite(loss):
+            bar.close()
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}: lower the learning rate")
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)  # true gradients, so that clipping sees their real norm
+            norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
+            scaler.step(optimizer)  # skipped when a gradient overflowed; the scale then shrinks
+            scaler.update()
+
+        value = loss.item()
+        smooth = value if smooth is None else 0.95 * smooth + 0.05 * value
+        history["step"].append(step + 1)
+        history["loss"].append(value)
+        history["lr"].append(rate)
+        history["grad_norm"].append(float(norm))
+        history["time_s"].append(time.perf_counter() - t0)
+        for k, v in (metrics or {}).items():
+            history.setdefault(k, []).append(float(v))
+        done = step + 1 == steps or (max_seconds is not None and history["time_s"][-1] > max_seconds)
+        if eval_fn is not None and (done or (eval_every and (step + 1) % eval_every == 0)):
+            evaluate(step + 1)
+        bar.update(1)
+        if step % 10 == 0 or done or (eval_fn is not None and history["eval"][-1]["step"] == step + 1):
+            shown = {k: f"{v:.3g}" for k, v in list(history["eval"][-1].items())[1:3]} if history.get("eval") else {}
+            bar.set_postfix(loss=f"{smooth:.3f}", **shown, refresh=False)  # shown at the next (rate-limited) refresh
+        if ckpt is not None and (done or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
+            _save_checkpoint(ckpt, step + 1, steps, model, objective, optimizer, scaler, history)
+        if callback is not None:
+            callback(step + 1, history)
+        if done:
+            break
+    bar.close()
+    model.eval()
+    return history
+
+
+# --------------------------------------------------------------------- MLM pretraining
+# The default run, sized by step count to take about a minute (at most ~100 s) on a 2-core laptop CPU.
+# Dropout is off: 500 steps of 64 sentences is 1.6 passes over the corpus, far from over-fitting, and
+# dropout would only slow learning down (`backbone.set_dropout(0.1)` turns it on for SimCSE later).
+DEFAULT_MLM_CONFIG = dict(d_model=128, n_heads=4, n_layers=2, d_ff=512, dropout=0.0, max_len=256)
+DEFAULT_MLM_STEPS = 500
+DEFAULT_MLM_BATCH = 64
+DEFAULT_MLM_LR = 1e-3
+DEFAULT_MLM_WARMUP = 0.2   # a long warm-up: 2e-3 with 5 % warm-up ended 0.2 nats worse in 500 steps
+MLM_CACHE_VERSION = 1
+HELD_OUT = 500  # corpus sentences kept out of MLM training (a fixed random choice) to measure on
+
+
+@dataclass
+class MLMRun:
+    """What an MLM run leaves: the encoder, the objective (with its output head) and the history."""
+    encoder: SentenceEncoder
+    objective: MLMObjective
+    history: dict = field(default_factory=dict)
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        self.encoder.save(directory)
+        torch.save({k: v.detach().cpu() for k, v in self.objective.state_dict().items()}, directory / "mlm_head.pt")
+        (directory / "history.json").write_text(json.dumps(self.history), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, device=None) -> "MLMRun":
+        directory = Path(directory)
+        encoder = SentenceEncoder.load(directory, device)
+        objective = MLMObjective(encoder.dim, encoder.tokenizer.vocab_size)
+        objective.load_state_dict(torch.load(directory / "mlm_head.pt", map_location="cpu", weights_only=True))
+        history = json.loads((directory / "history.json").read_text(encoding="utf-8"))
+        return cls(encoder, objective.to(encoder.device).eval(), history)
+
+
+def mlm_sentences() -> tuple[list[str], list[str]]:
+    """(train, held_out) sentences of the offline corpus for MLM."""
+    from . import data
+
+    sentences = data.corpus_sentences()
+    held = set(np.random.default_rng(12345).choice(len(sentences), HELD_OUT, replace=False).tolist())
+    return ([s for i, s in enumerate(sentences) if i not in held],
+            [s for i, s in enumerate(sentences) if i in held])
+
+
+def train_mlm(steps: int = DEFAULT_MLM_STEPS, *, tokenizer=None, sentences=None, config: dict | None = None,
+              batch_size: int = DEFAULT_MLM_BATCH, lr: float = DEFAULT_MLM_LR, warmup: float = DEFAULT_MLM_WARMUP,
+              pooling: str = "mean",
+              seed: int = 0, device=None, progress: bool = True, max_seconds: float | None = None,
+              eval_sentences=None) -> MLMRun:
+    """Pretrain a fresh SentenceEncoder with MLM (defaults: the course's BPE tokenizer and corpus).
+
+    The history gets "unigram_entropy" (the no-context baseline) and, when `eval_sentences`
+    are given, "eval_loss" / "eval_acc" on them at the end.
+    """
+    from .tokenize import corpus_bpe
+
+    tokenizer = tokenizer or corpus_bpe()
+    if sentences is None:
+        sentences, held = mlm_sentences()
+        eval_sentences = held if eval_sentences is None else eval_sentences
+    cfg = TransformerConfig(**{**DEFAULT_MLM_CONFIG, **(config or {}), "vocab_size": tokenizer.vocab_size})
+    encoder = SentenceEncoder.create(tokenizer, cfg, pooling=pooling, seed=seed)
+    objective = MLMObjective(cfg.d_model, tokenizer.vocab_size)
+    batches = MLMBatches(tokenizer, sentences, batch_size=batch_size, max_length=min(128, cfg.max_len), seed=seed)
+    history = fit(encoder, objective, batches, steps, lr=lr, warmup=warmup, device=device, seed=seed, progress=progress,
+                  desc="MLM pretraining", max_seconds=max_seconds)
+    history["unigram_entropy"] = unigram_entropy(tokenizer, sentences)
+    if eval_sentences:
+        held_batches = MLMBatches(tokenizer, eval_sentences, batch_size=batch_size, seed=seed + 1)
+        ev = evaluate_mlm(encoder, objective, held_batches, n_batches=max(1, len(eval_sentences) // batch_size))
+        history["eval_loss"], history["eval_acc"] = ev["loss"], ev["acc"]
+    return MLMRun(encoder, objective, history)
+
+
+def mlm_cache_dir() -> Path:
+    """data/cache/mlm_default_<hash>: the hash changes whenever a default does, so a stale cache is never read."""
+    import hashlib
+
+    from . import data
+
+    recipe = json.dumps([MLM_CACHE_VERSION, DEFAULT_MLM_CONFIG, DEFAULT_MLM_STEPS, DEFAULT_MLM_BATCH, DEFAULT_MLM_LR,
+                         DEFAULT_MLM_WARMUP, HELD_OUT], sort_keys=True)
+    return data.CACHE_DIR / f"mlm_default_{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
+
+
+def pretrained_mlm_run(device=None, progress: bool = True) -> MLMRun:
+    """The default MLM run (encoder + head + history), trained on first use and cached in data/cache/."""
+    path = mlm_cache_dir()
+    if (path / "history.json").exists():
+        try:
+            return MLMRun.load(path, device)
+        except (OSError, ValueError, KeyError, RuntimeError):
+            pass  # a broken cache: train again
+    run = train_mlm(device=device, progress=progress)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")  # one per process: two lessons may train at once
+    shutil.rmtree(tmp, ignore_errors=True)
+    run.save(tmp)
+    if path.exists() and not (path / "history.json").exists():
+        shutil.rmtree(path, ignore_errors=True)  # a broken earlier cache
+    try:
+        tmp.rename(path)
+    except OSError:  # another process finished first: keep its copy (trained the same way)
+        shutil.rmtree(tmp, ignore_errors=True)
+    run.encoder.to(get_device(device))
+    return run
+
+
+def pretrained_mlm(device=None, progress: bool = True) -> SentenceEncoder:
+    """The course's default MLM-pretrained encoder (mean pooling), trained once then cached."""
+    return pretrained_mlm_run(device, progress).encoder
+
+
+def train_mlm_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
+                  seed: int = 0) -> MLMRun:
+    """`python -m minisent train mlm --out DIR [--minutes M] [--steps N] [--device D] [--seed S]`.
+
+    Without --steps: the default step count, or as many as fit in --minutes (up to 1,000,000).
+    Saves the encoder (plus mlm_head.pt, history.json) to `out` and prints a summary.
+    """
+    if steps is None:
+        steps = DEFAULT_MLM_STEPS if minutes is None else 1_000_000
+    run = train_mlm(steps=steps, seed=seed, device=device,
+                    max_seconds=None if minutes is None else 60.0 * minutes)
+    h = run.history
+    path = run.save(out)
+    done = len(h["loss"])
+    tail = sum(h["loss"][-20:]) / len(h["loss"][-20:])
+    print(f"MLM: {done} steps in {h['time_s'][-1]:.0f} s; train loss (last 20 steps) {tail:.3f}; "
+          f"held-out loss {h.get('eval_loss', float('nan')):.3f}, accuracy {h.get('eval_acc', float('nan')):.3f}; "
+          f"unigram baseline {h['unigram_entropy']:.3f} nats")
+    print(f"saved to {path}")
+    return run

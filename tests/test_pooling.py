@@ -1,0 +1,83 @@
+"""Poolings: numpy references, and padding never changes a pooled vector."""
+import numpy as np
+import pytest
+import torch
+
+from minisent.pooling import POOLINGS, AttentionPooling, Pooling, attention_pool, pool
+
+
+def lengths_mask(lengths, T):
+    return torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+
+
+@pytest.mark.parametrize("name", POOLINGS)
+def test_appending_padding_changes_nothing(device, name):
+    torch.manual_seed(0)
+    B, T, d = 4, 6, 5
+    hidden = torch.randn(B, T, d, device=device)
+    mask = lengths_mask([6, 3, 1, 4], T).to(device)
+    pooler = Pooling(name, d).to(device)
+    if name == "attention":
+        with torch.no_grad():
+            pooler.attention.query.normal_()  # a non-trivial query
+    before = pooler(hidden, mask)
+    # append 3 padding positions holding huge garbage, and scribble over the existing padding too
+    garbage = 1e3 * torch.randn(B, T + 3, d, device=device)
+    mask2 = torch.cat([mask, torch.zeros(B, 3, dtype=torch.bool, device=device)], 1)
+    hidden2 = torch.where(mask2[..., None], torch.cat([hidden, hidden[:, :3]], 1), garbage)
+    after = pooler(hidden2, mask2)
+    assert after.shape == (B, d)
+    torch.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
+
+
+def test_mean_and_max_equal_numpy():
+    rng = np.random.default_rng(0)
+    hidden = rng.normal(size=(3, 5, 4)).astype(np.float32)
+    lengths = [5, 2, 3]
+    mask = lengths_mask(lengths, 5)
+    mean = pool("mean", torch.from_numpy(hidden), mask).numpy()
+    mx = pool("max", torch.from_numpy(hidden), mask).numpy()
+    for b, n in enumerate(lengths):
+        np.testing.assert_allclose(mean[b], hidden[b, :n].mean(0), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(mx[b], hidden[b, :n].max(0), rtol=1e-6, atol=1e-6)
+
+
+def test_cls_and_last_token():
+    hidden = torch.arange(2 * 4 * 3, dtype=torch.float32).view(2, 4, 3)
+    mask = lengths_mask([4, 2], 4)
+    torch.testing.assert_close(pool("cls", hidden, mask), hidden[:, 0])
+    torch.testing.assert_close(pool("last_token", hidden, mask), torch.stack([hidden[0, 3], hidden[1, 1]]))
+    left = torch.tensor([[False, False, True, True], [True, True, True, True]])  # left padding works too
+    torch.testing.assert_close(pool("last_token", hidden, left), hidden[:, 3])
+    torch.testing.assert_close(pool("mean", hidden, None), hidden.mean(1))  # no mask: every token is real
+
+
+def test_attention_pooling_starts_as_mean_and_learns():
+    torch.manual_seed(0)
+    hidden = torch.randn(2, 5, 8)
+    mask = lengths_mask([5, 3], 5)
+    ap = AttentionPooling(8)
+    torch.testing.assert_close(ap(hidden, mask), pool("mean", hidden, mask))  # zero query = uniform weights
+    out, w = ap(hidden, mask, return_weights=True)
+    torch.testing.assert_close(w.sum(1), torch.ones(2))
+    assert (w[1, 3:] == 0).all()
+    # a query pointing at one token's vector moves the weight there
+    q = 50 * hidden[0, 2]
+    _, w = attention_pool(hidden[:1], mask[:1], q, return_weights=True)
+    assert w[0].argmax().item() == 2 and w[0, 2] > 0.9
+    # the query receives a gradient
+    ap(hidden, mask).pow(2).sum().backward()
+    assert ap.query.grad is not None and ap.query.grad.abs().sum() > 0
+
+
+def test_clear_errors():
+    h = torch.randn(2, 3, 4)
+    with pytest.raises(ValueError, match="unknown pooling"):
+        pool("median", h)
+    with pytest.raises(ValueError, match="query"):
+        pool("attention", h)
+    with pytest.raises(ValueError, match="mask"):
+        pool("mean", h, torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="d_model"):
+        Pooling("attention")
+    assert set(POOLINGS) == {"cls", "mean", "max", "last_token", "attention"}

@@ -4,7 +4,7 @@
     python -m minisent eval --model tfidf --sts FILE
     python -m minisent demo                         every model on every benchmark: the leaderboard
     python -m minisent search "a query" --model M   nearest Wikipedia sentences
-    python -m minisent train mlm --out DIR          pretrain the tiny Transformer
+    python -m minisent train mlm|triplet|simcse|simcse-sup --out DIR
     python -m minisent download stsb                optional public sets (needs internet)
 """
 from __future__ import annotations
@@ -96,12 +96,21 @@ def _cmd_search(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    if args.objective == "mlm":
-        from .train import train_mlm_cli
+    import importlib
 
-        train_mlm_cli(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
-        return 0
-    raise SystemExit(f"objective {args.objective!r} is not available in this version")
+    module, function = TRAINERS[args.objective]
+    train = getattr(importlib.import_module(f"minisent.{module}"), function)
+    train(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
+    return 0
+
+
+# objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads
+TRAINERS = {
+    "mlm": ("train", "train_mlm_cli"),
+    "triplet": ("siamese", "train_triplet_cli"),
+    "simcse": ("simcse", "train_simcse_cli"),
+    "simcse-sup": ("simcse", "train_simcse_sup_cli"),
+}
 
 
 def _cmd_download(args) -> int:
@@ -127,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--split", help="TRAIN | TRIAL | TEST (SICK's SemEval_set column)")
     s.set_defaults(func=_cmd_eval)
 
-    s = sub.add_parser("demo", help="the course in one command: the leaderboard on mini STS and Lee")
+    s = sub.add_parser("demo", help="the course in one command: every model on every benchmark, one leaderboard")
     s.add_argument("--models", help="comma-separated model names (default: every built-in model)")
     s.set_defaults(func=_cmd_demo)
 
@@ -138,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_search)
 
     s = sub.add_parser("train", help="train an encoder and save it to --out")
-    s.add_argument("objective", choices=["mlm"])
+    s.add_argument("objective", choices=list(TRAINERS))
     s.add_argument("--out", required=True, help="directory to save the encoder in")
     s.add_argument("--minutes", type=float, help="wall-clock budget (default: the course's step budget)")
     s.add_argument("--steps", type=int, help="number of optimisation steps")

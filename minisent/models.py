@@ -12,7 +12,12 @@ from pathlib import Path
 
 LEXICAL = ("tfidf",)
 WORDVEC = ("avg-word2vec", "sif-word2vec", "avg-fasttext", "sif-fasttext")
-NEURAL = ("mlm",)  # the cached, MLM-pretrained tiny Transformer (mean pooling)
+# the course's trained tiny Transformers, each cached under data/cache/ after its first training
+NEURAL = {
+    "mlm": ("train", "pretrained_mlm"),              # masked-LM pretraining (lesson 03)
+    "simcse": ("simcse", "pretrained_simcse"),       # unsupervised SimCSE with word-dropping noise (lesson 07)
+    "simcse-sup": ("simcse", "pretrained_simcse_sup"),  # supervised SimCSE on the NLI triplets (lesson 08)
+}
 
 
 def _has(module: str) -> bool:
@@ -26,8 +31,7 @@ def baseline_names() -> list[str]:
     names = list(LEXICAL)
     if _has("wordvec"):
         names += WORDVEC
-    if _has("train") and _has("encoder"):
-        names += NEURAL
+    names += [name for name, (module, _) in NEURAL.items() if _has(module) and _has("encoder")]
     return names
 
 
@@ -46,10 +50,11 @@ def load_model(name_or_dir: str):
         from .wordvec import build_baseline
 
         return build_baseline(name_or_dir)
-    if name_or_dir == "mlm" and _has("train"):
-        from .train import pretrained_mlm
+    if name_or_dir in NEURAL and _has(NEURAL[name_or_dir][0]):
+        import importlib
 
-        return pretrained_mlm()
+        module, function = NEURAL[name_or_dir]
+        return getattr(importlib.import_module(f"minisent.{module}"), function)()
     hint = "" if path.suffix == "" and "/" not in name_or_dir else f" (no directory {path} exists)"
     raise ValueError(f"unknown model {name_or_dir!r}{hint}; use one of {', '.join(baseline_names())} "
                      f"or a directory written by SentenceEncoder.save")

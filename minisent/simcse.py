@@ -1,0 +1,544 @@
+"""SimCSE (Gao, Yao & Chen, 2021): contrastive sentence embeddings, unsupervised and supervised.
+
+Unsupervised: pass each sentence x_i of a batch through the encoder twice. Dropout is on, so the
+two passes use different dropout masks and give two slightly different vectors h_i, h_i^+. Ask
+the model to pick h_i^+ out of the batch, every other sentence being a negative (InfoNCE):
+
+    loss = - 1/B sum_i log  exp(cos(h_i, h_i^+) / tau) / sum_j exp(cos(h_i, h_j^+) / tau)
+
+Supervised: the positive of a premise is a sentence it entails, and the sentence it contradicts
+is one more negative for it only (a "hard negative"): logits (B, 2B) = [cos(h_i, h_j^+) | cos(h_i, h_j^-)] / tau.
+
+What this course found on a tiny model trained from scratch (see lesson 07): dropout alone is far
+too weak a noise. Two dropout views of a sentence share every word, so the model matches them by
+their words, the loss falls to ~0 within tens of steps and nothing about meaning is learned. Discrete
+noise — a random crop, then word deletion, drawn independently for each view (`minisent.augment`) —
+keeps the task hard, and that is what makes the embeddings better. `SimCSEConfig()` is that recipe.
+
+    enc, history = train_simcse(SimCSEConfig(steps=600))       # from the cached MLM encoder
+    enc, history = train_simcse_sup(SimCSEConfig(steps=300))   # entailment +, contradiction - (hard)
+    enc = pretrained_simcse()                                  # the course default, cached in data/cache/
+
+Pieces, each usable alone:
+    UnsupervisedSimCSE / SupervisedSimCSE   objective(model, batch) -> (loss, metrics), for `train.fit`
+    SentenceBatches / TripletBatches        endless, seeded batch streams without duplicates in a batch
+    start_encoder(name)                     "random" | "mlm" | "word2vec" starting points
+    word2vec_init_(encoder, vectors)        token embeddings from word2vec, projected with PCA
+    sts_eval_fn()                           mini-STS, Lee, alignment and uniformity, for fit's eval_fn
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, replace
+from itertools import count
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .augment import noisy_view
+from .device import get_device
+from .encoder import SentenceEncoder
+from .losses import alignment, info_nce, uniformity
+from .sampler import DistinctBatchSampler
+
+
+# ------------------------------------------------------------------------------------ recipe
+@dataclass
+class SimCSEConfig:
+    """One SimCSE run. The defaults are the recipe that measured best on this course's data (lesson 07)."""
+    steps: int = 600              # optimizer steps (the budget: steps, not minutes, so runs reproduce)
+    batch_size: int = 128         # B: each sentence has B - 1 in-batch negatives
+    temperature: float = 0.05     # tau of InfoNCE
+    lr: float = 5e-4              # peak AdamW learning rate (linear warm-up, cosine decay)
+    weight_decay: float = 0.01
+    warmup: float = 0.05          # fraction of the run
+    dropout: float = 0.1          # SimCSE's noise: dropout on embeddings, attention and residuals
+    min_keep: float | None = 0.3  # discrete noise: crop to a random span keeping >= this share (None: no crop)
+    p_delete: float = 0.4         # ... then delete each word with this probability (0: none)
+    max_length: int = 64          # tokens per training sentence (longer ones are cut)
+    start: str = "mlm"            # "mlm" (the cached MLM encoder), "random" or "word2vec" (see start_encoder)
+    tokenizer: str = "bpe"        # "bpe" (subwords: no word is out of vocabulary) or "word"; random / word2vec starts
+    freeze_embeddings: bool = False  # keep the token embedding table fixed (e.g. the word2vec vectors)
+    projection_dim: int | None = None  # train through an MLP head of this width (SimCLR); encode() skips it
+    hard_negative_weight: float = 0.0  # supervised only: log-weight on each premise's own contradiction
+    use_hard_negatives: bool = True    # supervised only: False = entailment pairs with in-batch negatives only
+    seed: int = 0
+
+    @property
+    def noise(self) -> bool:
+        """Whether views get discrete noise on top of dropout."""
+        return self.min_keep is not None or self.p_delete > 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- the objectives
+def _step_rng() -> random.Random:
+    """A python RNG for this step's word noise, seeded from torch's generator: all the randomness of a step
+    (dropout masks and noise) then flows from torch's RNG state, which a checkpoint saves and restores."""
+    return random.Random(int(torch.randint(0, 2**31 - 1, (1,)).item()))
+
+
+def make_view(sentence: str, rng: random.Random, min_keep: float | None, p_delete: float) -> str:
+    """One noisy view of a sentence: crop (when min_keep) then delete words (when p_delete > 0)."""
+    return noisy_view(sentence, rng, 1.0 if min_keep is None else min_keep, p_delete)
+
+
+class UnsupervisedSimCSE:
+    """objective(model, sentences: list[str] (B,)) -> (InfoNCE loss, metrics).
+
+    Both views go through the encoder in one forward pass of 2B rows (dropout masks are drawn per
+    row, so the two copies of a sentence still get different masks):
+        views (2B,) --encoder--> z (2B, d) --> z_a = z[:B], z_b = z[B:] --> info_nce(z_a, z_b, tau)
+    With min_keep=None and p_delete=0 the views are the sentence itself (dropout is the only noise).
+    metrics: "acc" (share of rows whose positive has the highest logit), "pos_cos", "neg_cos".
+    """
+
+    name = "simcse"
+
+    def __init__(self, temperature: float = 0.05, min_keep: float | None = None, p_delete: float = 0.0,
+                 max_length: int = 64, symmetric: bool = False, project: bool = False):
+        self.temperature, self.min_keep, self.p_delete = temperature, min_keep, p_delete
+        self.max_length, self.symmetric, self.project = max_length, symmetric, project
+
+    @property
+    def noise(self) -> bool:
+        return self.min_keep is not None or self.p_delete > 0
+
+    def views(self, sentences: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Two views of each sentence: noisy and independent, or the sentence twice."""
+        if not self.noise:
+            return list(sentences), list(sentences)
+        rng = _step_rng()
+        a = [make_view(s, rng, self.min_keep, self.p_delete) for s in sentences]
+        b = [make_view(s, rng, self.min_keep, self.p_delete) for s in sentences]
+        return a, b
+
+    def embed_views(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z_a, z_b), each (B, d): the two views of every sentence through the encoder."""
+        a, b = self.views(sentences)
+        z = embed(model, a + b, self.max_length, project=self.project)  # (2B, d)
+        return z[:len(a)], z[len(a):]
+
+    def __call__(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, dict]:
+        za, zb = self.embed_views(model, sentences)  # (B, d), (B, d)
+        loss = info_nce(za, zb, self.temperature, symmetric=self.symmetric)
+        return loss, _pair_metrics(za, zb)
+
+
+class SupervisedSimCSE:
+    """objective(model, {"anchor", "positive", "negative": list[str] (B,)}) -> (loss, metrics).
+
+        z = encoder(anchors + positives + negatives)  (3B, d)
+        loss = info_nce(z_anchor, z_positive, tau, hard_negatives=z_negative)   logits (B, 2B)
+    Dropout stays on (a little extra noise), no word noise: the pairs are already different sentences.
+    """
+
+    name = "simcse-sup"
+
+    def __init__(self, temperature: float = 0.05, hard_negative_weight: float = 0.0, max_length: int = 64,
+                 use_hard_negatives: bool = True):
+        self.temperature, self.hard_negative_weight, self.max_length = temperature, hard_negative_weight, max_length
+        self.use_hard_negatives = use_hard_negatives
+
+    def __call__(self, model: SentenceEncoder, batch: dict) -> tuple[torch.Tensor, dict]:
+        a, p, n = batch["anchor"], batch["positive"], batch["negative"]
+        B = len(a)
+        if not self.use_hard_negatives:  # entailment pairs only: in-batch negatives, logits (B, B)
+            z = embed(model, list(a) + list(p), self.max_length)  # (2B, d)
+            za, zp = z[:B], z[B:]
+            return info_nce(za, zp, self.temperature), _pair_metrics(za, zp)
+        z = embed(model, list(a) + list(p) + list(n), self.max_length)  # (3B, d)
+        za, zp, zn = z[:B], z[B:2 * B], z[2 * B:]
+        loss = info_nce(za, zp, self.temperature, hard_negatives=zn, hard_negative_weight=self.hard_negative_weight)
+        metrics = _pair_metrics(za, zp)
+        with torch.no_grad():
+            metrics["hard_cos"] = torch.nn.functional.cosine_similarity(za, zn, dim=-1).mean().item()
+        return loss, metrics
+
+
+def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, chunk: int = 64,
+          project: bool = False) -> torch.Tensor:
+    """texts (N,) -> pooled vectors (N, d), differentiable: `model(texts)` with less padding.
+
+    Noisy views vary a lot in length (3 to 60 tokens), and one (N, T) batch pads them all to the longest.
+    Sorting by length and running chunks of `chunk` rows pads each chunk only to its own longest:
+    about 3x less compute here. Every row gets its own dropout mask either way, and the result is put
+    back in the order given.
+    """
+    from .tokenize import pad_batch
+
+    seqs = [model.tokenizer.encode(t, max_length=max_length) for t in texts]
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    dev = model.device
+    parts = []
+    for s in range(0, len(order), chunk):
+        ids, mask = pad_batch([seqs[i] for i in order[s:s + chunk]])  # (c, T_chunk)
+        parts.append(model((ids.to(dev), mask.to(dev)), project=project))  # (c, d)
+    z = torch.cat(parts)  # (N, d), sorted by length
+    where = torch.empty(len(order), dtype=torch.long)
+    where[torch.tensor(order)] = torch.arange(len(order))  # row of text i in z
+    return z[where.to(dev)]
+
+
+@torch.no_grad()
+def _pair_metrics(za: torch.Tensor, zb: torch.Tensor) -> dict:
+    za, zb = torch.nn.functional.normalize(za.float(), dim=-1), torch.nn.functional.normalize(zb.float(), dim=-1)
+    cos = za @ zb.T  # (B, B)
+    B = cos.shape[0]
+    off = cos[~torch.eye(B, dtype=torch.bool, device=cos.device)]
+    return {"acc": (cos.argmax(1) == torch.arange(B, device=cos.device)).float().mean().item(),
+            "pos_cos": cos.diagonal().mean().item(), "neg_cos": off.mean().item()}
+
+
+# ----------------------------------------------------------------------------- batch streams
+class SentenceBatches:
+    """Endless batches of `batch_size` distinct sentences (list[str]), reshuffled each epoch, from `seed`.
+
+    Restarting the iteration restarts the same stream (what `fit` needs to resume a run exactly)."""
+
+    def __init__(self, sentences: Sequence[str], batch_size: int = 128, seed: int = 0):
+        self.sentences = list(sentences)
+        self.sampler = DistinctBatchSampler.from_texts(self.sentences, batch_size, seed=seed)
+
+    def __iter__(self):
+        for epoch in count():
+            self.sampler.set_epoch(epoch)
+            for idx in self.sampler:
+                yield [self.sentences[i] for i in idx]
+
+
+class TripletBatches:
+    """Endless batches {"anchor", "positive", "negative": list[str]} of NLI triplets; no text twice in a batch."""
+
+    def __init__(self, triplets: Sequence, batch_size: int = 64, seed: int = 0):
+        self.triplets = list(triplets)
+        self.sampler = DistinctBatchSampler.from_texts([(t.anchor, t.positive, t.negative) for t in self.triplets],
+                                                       batch_size, seed=seed)
+
+    def __iter__(self):
+        for epoch in count():
+            self.sampler.set_epoch(epoch)
+            for idx in self.sampler:
+                ts = [self.triplets[i] for i in idx]
+                yield {"anchor": [t.anchor for t in ts], "positive": [t.positive for t in ts],
+                       "negative": [t.negative for t in ts]}
+
+
+# ------------------------------------------------------------------------------------- data
+def unsup_sentences(min_words: int = 4) -> list[str]:
+    """SimCSE's unsupervised data: the offline corpus (Wikipedia + Lee background), sentences of >= min_words."""
+    from . import data
+
+    return [s for s in data.corpus_sentences() if len(s.split()) >= min_words]
+
+
+def nli_training_triplets(include_download: bool = True) -> list:
+    """The hand-written NLI triplets, plus SimCSE's NLI file when it was downloaded (`python -m minisent
+    download nli`; never fetched here)."""
+    from . import data
+
+    triplets = list(data.nli_triplets())
+    if include_download:
+        path = data.path_of("nli")
+        if path.exists():
+            triplets += data.read_nli_csv(path)
+    return triplets
+
+
+# -------------------------------------------------------------------------------- start points
+def word2vec_init_(encoder: SentenceEncoder, vectors, std: float | None = None) -> int:
+    """Set the token embeddings of whole-word tokens from word vectors, in place; returns how many were set.
+
+    A token is a whole word when it is in the word-vector vocabulary: a word-level token as it is,
+    a BPE token without its "▁" (word-start) mark ("▁river" -> "river"); word pieces keep their
+    random init. The (n, k) word vectors are mapped to d_model columns by PCA (their top d_model
+    directions when k > d_model; all k, zero-padded, when k <= d_model), then scaled so that their
+    entries have the standard deviation of the embedding table they replace (`std`).
+    """
+    from .tokenize import SPACE, SPECIAL_TOKENS
+
+    emb = encoder.backbone.tok_emb.weight  # (V, d)
+    d = emb.shape[1]
+    rows, words = [], []
+    for i, tok in enumerate(encoder.tokenizer.vocab):
+        if tok in SPECIAL_TOKENS:
+            continue
+        if encoder.tokenizer.kind == "bpe":
+            if not tok.startswith(SPACE):
+                continue
+            tok = tok[1:]
+        if tok in vectors.key_to_index:
+            rows.append(i)
+            words.append(tok)
+    if not rows:
+        return 0
+    X = np.stack([vectors[w] for w in words]).astype(np.float64)  # (n, k)
+    X -= X.mean(0)
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)  # principal directions (k, k)
+    P = X @ Vt[:d].T  # (n, min(k, d))
+    if P.shape[1] < d:
+        P = np.concatenate([P, np.zeros((len(P), d - P.shape[1]))], axis=1)  # (n, d)
+    with torch.no_grad():
+        target = float(emb.std()) if std is None else std
+        P = P / P.std() * target
+        emb[torch.tensor(rows)] = torch.as_tensor(P, dtype=emb.dtype, device=emb.device)
+    return len(rows)
+
+
+def word_tokenizer(vocab_size: int = 8000):
+    """A word-level tokenizer of the offline corpus (8000 words; the rest -> [UNK]), cached in data/cache/."""
+    from . import data
+    from .tokenize import WordTokenizer, load
+
+    path = data.CACHE_DIR / f"words_{vocab_size}_v1.json"
+    if path.exists():
+        try:
+            return load(path)
+        except (ValueError, KeyError, json.JSONDecodeError):
+            pass
+    tok = WordTokenizer.train(data.corpus_sentences(), vocab_size=vocab_size)
+    tok.save(path)
+    return tok
+
+
+def start_encoder(start: str = "mlm", *, dropout: float = 0.1, seed: int = 0, device=None,
+                  progress: bool = True, tokenizer: str = "bpe") -> SentenceEncoder:
+    """A starting point for SimCSE, with dropout set to `dropout`:
+
+    "random"    the MLM architecture (d=128, 2 layers, mean pooling), randomly initialized
+    "mlm"       the cached MLM-pretrained encoder (`train.pretrained_mlm()`, ~100 s to train if missing)
+    "word2vec"  random, but whole-word token embeddings taken from the skip-gram word2vec vectors
+    tokenizer: "bpe" (the course's subword tokenizer) or "word" (8000 words), for "random" / "word2vec".
+    """
+    from .train import DEFAULT_MLM_CONFIG, pretrained_mlm
+    from .transformer import TransformerConfig
+
+    if tokenizer not in ("bpe", "word"):
+        raise ValueError(f"unknown tokenizer {tokenizer!r}: use 'bpe' or 'word'")
+    if start == "mlm":
+        enc = pretrained_mlm(device=device, progress=progress)
+    elif start in ("random", "word2vec"):
+        from .tokenize import corpus_bpe
+
+        tok = corpus_bpe(progress=progress) if tokenizer == "bpe" else word_tokenizer()
+        enc = SentenceEncoder.create(tok, TransformerConfig(**DEFAULT_MLM_CONFIG), pooling="mean", seed=seed)
+        if start == "word2vec":
+            from .wordvec import train_vectors
+
+            word2vec_init_(enc, train_vectors("skipgram", progress=progress))
+    else:
+        raise ValueError(f"unknown start {start!r}: use 'mlm', 'random' or 'word2vec'")
+    enc.backbone.set_dropout(dropout)
+    return enc.to(get_device(device))
+
+
+# ------------------------------------------------------------------------------- evaluation
+def sts_eval_fn(lee: bool = True, align_uniform: bool = True):
+    """An eval_fn(model) -> {"mini-STS", "Lee", "alignment", "uniformity"} for `fit(eval_fn=...)`.
+
+    alignment: mean ||f(x) - f(x+)||^2 over mini-STS pairs with gold >= 4 (paraphrases), as Wang & Isola /
+    SimCSE measure it on STS-B; uniformity: log E exp(-2 ||f(x) - f(y)||^2) over all mini-STS sentences.
+    """
+    from . import data
+    from .evaluate import lee_correlation, sts_spearman
+
+    pairs = data.mini_sts()
+    para = [p for p in pairs if p.score >= 4.0]
+    sents = list(dict.fromkeys([p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]))
+
+    def eval_fn(model) -> dict:
+        out = {"mini-STS": sts_spearman(model, pairs)}
+        if lee:
+            out["Lee"] = lee_correlation(model)
+        if align_uniform:
+            a = torch.from_numpy(model.encode([p.sentence1 for p in para]))
+            b = torch.from_numpy(model.encode([p.sentence2 for p in para]))
+            out["alignment"] = float(alignment(a, b))
+            out["uniformity"] = float(uniformity(torch.from_numpy(model.encode(sents))))
+        return out
+
+    return eval_fn
+
+
+# ---------------------------------------------------------------------------------- training
+def _configured(config: SimCSEConfig | None, default: SimCSEConfig, overrides: dict) -> SimCSEConfig:
+    config = default if config is None else config
+    bad = set(overrides) - set(asdict(config))
+    if bad:
+        raise TypeError(f"unknown SimCSEConfig field(s) {sorted(bad)}; known: {sorted(asdict(config))}")
+    return replace(config, **overrides)
+
+
+def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
+                 sentences: Sequence[str] | None = None, device=None, progress: bool = True, eval_fn=None,
+                 eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
+                 checkpoint_every: int | None = None, **overrides) -> tuple[SentenceEncoder, dict]:
+    """Unsupervised SimCSE. -> (the trained encoder, the fit history + "config").
+
+    config: a SimCSEConfig (default: DEFAULT_CONFIG, the course recipe); keyword overrides change fields of it,
+        e.g. train_simcse(steps=100, start="random", p_delete=0.0).
+    encoder: start from this encoder (trained in place; its dropout is set to config.dropout) instead of
+        `start_encoder(config.start)`.
+    sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
+    eval_fn / eval_every / max_seconds / checkpoint_*: passed to `train.fit` (see `sts_eval_fn`).
+    """
+    from .train import fit
+
+    cfg = _configured(config, DEFAULT_CONFIG, overrides)
+    if encoder is None:
+        encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
+                                tokenizer=cfg.tokenizer)
+    else:
+        encoder.backbone.set_dropout(cfg.dropout)
+    sentences = unsup_sentences() if sentences is None else list(sentences)
+    if cfg.projection_dim and encoder.head is None:
+        d = encoder.dim
+        encoder.projection_dim = cfg.projection_dim
+        encoder.head = torch.nn.Sequential(torch.nn.Linear(d, d), torch.nn.GELU(),
+                                           torch.nn.Linear(d, cfg.projection_dim)).to(encoder.device)
+    objective = UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length,
+                                   project=bool(cfg.projection_dim))
+    batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
+    embeddings = encoder.backbone.tok_emb.weight
+    embeddings.requires_grad_(not cfg.freeze_embeddings)  # a frozen table is left out of the optimizer
+    history = fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                  warmup=cfg.warmup, device=device, seed=cfg.seed, progress=progress, desc="unsupervised SimCSE",
+                  max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
+                  checkpoint_every=checkpoint_every)
+    embeddings.requires_grad_(True)
+    history["config"] = cfg.to_dict()
+    return encoder, history
+
+
+def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
+                     triplets: Sequence | None = None, device=None, progress: bool = True, eval_fn=None,
+                     eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
+                     checkpoint_every: int | None = None, **overrides) -> tuple[SentenceEncoder, dict]:
+    """Supervised SimCSE on NLI triplets (premise, entailment = positive, contradiction = hard negative).
+
+    Same arguments as `train_simcse` (default config: DEFAULT_SUP_CONFIG); `triplets` default to
+    `nli_training_triplets()` (the hand-written ones, plus SimCSE's NLI file when downloaded).
+    config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
+    """
+    from .train import fit
+
+    cfg = _configured(config, DEFAULT_SUP_CONFIG, overrides)
+    if encoder is None:
+        if cfg.start == "simcse":
+            encoder = pretrained_simcse(device=device, progress=progress)
+            encoder.backbone.set_dropout(cfg.dropout)
+        else:
+            encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
+                                    tokenizer=cfg.tokenizer)
+    else:
+        encoder.backbone.set_dropout(cfg.dropout)
+    triplets = nli_training_triplets() if triplets is None else list(triplets)
+    objective = SupervisedSimCSE(cfg.temperature, cfg.hard_negative_weight, cfg.max_length, cfg.use_hard_negatives)
+    batches = TripletBatches(triplets, cfg.batch_size, seed=cfg.seed)
+    embeddings = encoder.backbone.tok_emb.weight
+    embeddings.requires_grad_(not cfg.freeze_embeddings)  # a frozen table is left out of the optimizer
+    history = fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                  warmup=cfg.warmup, device=device, seed=cfg.seed, progress=progress, desc="supervised SimCSE",
+                  max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
+                  checkpoint_every=checkpoint_every)
+    embeddings.requires_grad_(True)
+    history["config"] = {**cfg.to_dict(), "n_triplets": len(triplets)}
+    return encoder, history
+
+
+# ------------------------------------------------------------------------- the course default
+# Sized by steps: about 4 minutes on a 2-core laptop CPU (one thread), so that `python -m minisent demo`
+# from an empty cache (which also builds every baseline) stays under 10 minutes.
+DEFAULT_CONFIG = SimCSEConfig()
+DEFAULT_SUP_CONFIG = SimCSEConfig(steps=200, batch_size=64, lr=3e-4, min_keep=None, p_delete=0.0, start="simcse")
+SIMCSE_CACHE_VERSION = 1
+
+
+def _cache_dir(prefix: str, config: SimCSEConfig) -> Path:
+    """data/cache/<prefix>_<hash of the recipe>: a changed default never reads a stale cache."""
+    from . import data
+
+    recipe = json.dumps([SIMCSE_CACHE_VERSION, config.to_dict()], sort_keys=True)
+    return data.CACHE_DIR / f"{prefix}_{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
+
+
+def _cached(path: Path, train, device, progress) -> SentenceEncoder:
+    """Load the encoder saved at `path`, or train it with train() -> (encoder, history) and save it there."""
+    if (path / "history.json").exists():
+        try:
+            return SentenceEncoder.load(path, device)
+        except (OSError, ValueError, KeyError, RuntimeError):
+            pass  # a broken cache: train again
+    encoder, history = train()
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")  # one per process: two lessons may train at once
+    shutil.rmtree(tmp, ignore_errors=True)
+    encoder.save(tmp)
+    (tmp / "history.json").write_text(json.dumps(history), encoding="utf-8")
+    if path.exists() and not (path / "history.json").exists():
+        shutil.rmtree(path, ignore_errors=True)
+    try:
+        tmp.rename(path)
+    except OSError:  # another process finished first: keep its copy (trained the same way)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return encoder.eval().to(get_device(device))
+
+
+def pretrained_simcse(device=None, progress: bool = True) -> SentenceEncoder:
+    """The course's unsupervised SimCSE encoder (DEFAULT_CONFIG), trained on first use, then read from data/cache/."""
+    return _cached(_cache_dir("simcse_default", DEFAULT_CONFIG),
+                   lambda: train_simcse(DEFAULT_CONFIG, device=device, progress=progress), device, progress)
+
+
+def pretrained_simcse_sup(device=None, progress: bool = True) -> SentenceEncoder:
+    """Supervised SimCSE (DEFAULT_SUP_CONFIG) on top of `pretrained_simcse()`, trained once then cached."""
+    return _cached(_cache_dir("simcse_sup_default", DEFAULT_SUP_CONFIG),
+                   lambda: train_simcse_sup(DEFAULT_SUP_CONFIG, device=device, progress=progress), device, progress)
+
+
+# ------------------------------------------------------------------------------ command line
+def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder, dict]:
+    default = DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
+    if steps is None:
+        steps = default.steps if minutes is None else 1_000_000
+    cfg = replace(default, steps=steps, seed=seed)
+    train = train_simcse if kind == "simcse" else train_simcse_sup
+    t0 = time.perf_counter()
+    encoder, history = train(cfg, device=device, eval_fn=sts_eval_fn(align_uniform=False),
+                             max_seconds=None if minutes is None else 60.0 * minutes)
+    path = encoder.save(out)
+    (Path(path) / "history.json").write_text(json.dumps(history), encoding="utf-8")
+    first, last = history["eval"][0], history["eval"][-1]
+    tail = history["loss"][-20:]
+    print(f"{kind}: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s (start: {cfg.start}); "
+          f"train loss (last 20 steps) {sum(tail) / len(tail):.3f}")
+    print(f"mini-STS {first['mini-STS']:.2f} -> {last['mini-STS']:.2f}; Lee {first['Lee']:.2f} -> {last['Lee']:.2f} "
+          f"(Spearman x 100, before -> after)")
+    print(f"saved to {path}")
+    return encoder, history
+
+
+def train_simcse_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
+                     seed: int = 0) -> tuple[SentenceEncoder, dict]:
+    """`python -m minisent train simcse --out DIR [--minutes M] [--steps N] [--device D] [--seed S]`.
+
+    The default recipe (DEFAULT_CONFIG.steps steps, or as many as fit in --minutes, the learning rate following
+    the clock); prints mini-STS and Lee before and after and saves the encoder (+ history.json) to `out`,
+    which `minisent.load(out)` and `python -m minisent eval --model out` read.
+    """
+    return _cli("simcse", out, minutes, steps, device, seed)
+
+
+def train_simcse_sup_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
+                         seed: int = 0) -> tuple[SentenceEncoder, dict]:
+    """`python -m minisent train simcse-sup --out DIR [...]`: supervised SimCSE from `pretrained_simcse()`."""
+    return _cli("simcse-sup", out, minutes, steps, device, seed)

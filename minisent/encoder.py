@@ -28,6 +28,7 @@ import torch.nn as nn
 
 from . import tokenize as tokenize_mod
 from .device import get_device
+from .inputs import check_sentences
 from .pooling import Pooling
 from .threads import cpu_threads
 from .tokenize import Batch, Tokenizer
@@ -36,16 +37,6 @@ from .transformer import TransformerConfig, TransformerEncoder
 FORMAT = "minisent.SentenceEncoder"
 FORMAT_VERSION = 1
 PROGRESS_THRESHOLD = 2000  # encode() shows a progress bar from this many sentences on (show_progress=None)
-
-
-def _check_sentences(sentences) -> list[str]:
-    if isinstance(sentences, str):
-        raise TypeError("encode expects a list of sentences, not a single str: wrap it, encode([text])")
-    sentences = list(sentences)
-    for i, s in enumerate(sentences):
-        if not isinstance(s, str):
-            raise TypeError(f"sentence {i} is {type(s).__name__}, not str")
-    return sentences
 
 
 class SentenceEncoder(nn.Module):
@@ -108,7 +99,7 @@ class SentenceEncoder(nn.Module):
         elif isinstance(inputs, (tuple, list)) and len(inputs) == 2 and isinstance(inputs[0], torch.Tensor):
             ids, mask = inputs
         else:
-            b = self.tokenize(_check_sentences(inputs))
+            b = self.tokenize(check_sentences(inputs))
             ids, mask = b.input_ids, b.attention_mask
         dev = self.device
         return ids.to(dev), mask.to(dev).bool()
@@ -140,7 +131,7 @@ class SentenceEncoder(nn.Module):
         Sentences are batched by length (less padding), then put back in the order given.
         `device` moves the model there first; `normalize` makes every row unit length.
         """
-        sentences = _check_sentences(sentences)
+        sentences = check_sentences(sentences)
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if device is not None:

@@ -12,17 +12,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from . import data
-
-
-def check_sentences(sentences) -> list[str]:
-    """Validate an encode() input: a list (or tuple) of str. Raises TypeError naming the bad index."""
-    if isinstance(sentences, str):
-        raise TypeError("encode expects a list of sentences, got a single str (wrap it in a list)")
-    sentences = list(sentences)
-    for i, s in enumerate(sentences):
-        if not isinstance(s, str):
-            raise TypeError(f"sentence at index {i} is {type(s).__name__}, expected str")
-    return sentences
+from .inputs import check_sentences
 
 
 class TfidfEncoder:

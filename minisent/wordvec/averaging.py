@@ -36,7 +36,7 @@ from gensim.models import KeyedVectors
 from gensim.models.fasttext import FastTextKeyedVectors
 
 from .. import data
-from ..tfidf import check_sentences
+from ..inputs import check_sentences
 
 WEIGHTINGS = ("mean", "tfidf", "sif")
 OOV_POLICIES = ("skip", "subword")

@@ -24,7 +24,7 @@ def _inputs(B, T, d, device):
 
 
 def run(device: str = "cpu", quick: bool = False) -> list[dict]:
-    repeats = 10 if quick else 30
+    repeats = 21 if quick else 31
     rows = []
     for label, s in SIZES:
         B, T, d, h = s["B"], s["T"], s["d"], s["h"]

@@ -56,7 +56,7 @@ def train_flops_per_step(c: TransformerConfig) -> float:
 
 
 def run(device: str = "cpu", quick: bool = False) -> list[dict]:
-    repeats = 5 if quick else 15
+    repeats = 9 if quick else 15
     c = TransformerConfig(**CONFIG)
     torch.manual_seed(0)
     ids = torch.randint(5, c.vocab_size, (B, T), device=device)

@@ -71,13 +71,13 @@ def run(device="cpu", quick: bool = False, repeats: int | None = None,
     """Time every case at every size; one row per (case, size).
 
     Rows: {"name", "size", "ratio", "candidate_ms", "reference_ms", "device", "threads"}. quick=True uses two
-    sizes and fewer repeats (a smoke run); otherwise 3 sizes, 60 repeats each.
+    sizes and 21 repeats; otherwise 3 sizes, 61 repeats each (medians of an odd count).
     cpu_threads: on the CPU, torch's intra-op threads while timing (restored afterwards). One
     thread by default: at these sizes a second thread mostly waits for a core that other work
     on a shared laptop holds, which turns medians into noise. None keeps torch's setting.
     """
     dev = get_device(device)
-    repeats = repeats or (10 if quick else 60)
+    repeats = repeats or (21 if quick else 61)
     threads_before = torch.get_num_threads()
     if dev.type == "cpu" and cpu_threads:
         torch.set_num_threads(cpu_threads)
@@ -85,7 +85,8 @@ def run(device="cpu", quick: bool = False, repeats: int | None = None,
     try:
         for B, d in (QUICK_SIZES if quick else SIZES):
             for name, candidate, reference in _cases(B, d, dev):
-                r = compare(candidate, reference, repeats=repeats, warmup=5, device=dev)
+                # each sample: 20 calls in a row (a call is ~0.1-3 ms: alone, mostly timer noise)
+                r = compare(candidate, reference, repeats=repeats, warmup=5, device=dev, number=20)
                 rows.append({"name": name, "size": f"B={B}, d={d}", "ratio": round(r["ratio"], 3),
                              "candidate_ms": round(r["candidate_s"] * 1e3, 4),
                              "reference_ms": round(r["reference_s"] * 1e3, 4), "device": dev.type,

@@ -258,6 +258,9 @@ def _unit_rows(emb) -> np.ndarray:
     if isinstance(emb, torch.Tensor):
         emb = emb.detach().cpu().numpy()
     emb = np.asarray(emb.toarray() if _is_sparse(emb) else emb, dtype=np.float64)
+    # columns that are zero in every row change no norm and no distance: dropping them is exact, and
+    # makes k-means of 450 TF-IDF rows (31k columns, a few thousand of them used) many times faster
+    emb = emb[:, emb.any(axis=0)] if emb.shape[0] else emb
     return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), EPS)
 
 

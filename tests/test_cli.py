@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from minisent.__main__ import main
+from minisent.evaluate import LEADERBOARD_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -65,5 +66,22 @@ def test_demo_prints_a_leaderboard_with_tfidf():
     result = run_cli("demo", "--models", "tfidf")
     assert result.returncode == 0, result.stderr
     assert "Leaderboard" in result.stdout
-    table = [line for line in result.stdout.splitlines() if line.startswith("| tfidf")]
+    lines = result.stdout.splitlines()
+    header = [c.strip() for c in lines[lines.index("Leaderboard (sorted by mini-STS)") + 1].strip("|").split("|")]
+    assert tuple(header) == LEADERBOARD_COLUMNS          # similarity, retrieval, clustering, probe, paraphrase
+    table = [line for line in lines if line.startswith("| tfidf")]
     assert len(table) == 1
+    cells = [c.strip() for c in table[0].strip("|").split("|")]
+    assert len(cells) == len(LEADERBOARD_COLUMNS) and all(0 <= float(c) <= 100 for c in cells[1:])
+
+
+def test_search_prints_the_nearest_sentences(monkeypatch, tmp_path, capsys):
+    from minisent import data, search
+
+    corpus = search.wiki_corpus()[:800]
+    monkeypatch.setattr(search, "wiki_corpus", lambda: corpus)
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    assert main(["search", corpus[42], "--model", "tfidf", "--top-k", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[0] == f"1.000  {corpus[42]}"
+    assert float(out[1].split()[0]) <= 1.0

@@ -180,6 +180,15 @@ def test_kmeans_and_agglomerative_recover_blobs():
         kmeans(x, 100)
 
 
+def test_clustering_ignores_all_zero_columns():
+    # TF-IDF vectors are mostly columns no row uses; padding with them must change nothing
+    x, labels = blobs([10, 7, 5])
+    padded = np.concatenate([np.zeros((len(x), 50)), x, np.zeros((len(x), 50))], axis=1)
+    np.testing.assert_array_equal(kmeans(padded, 3, seed=0), kmeans(x, 3, seed=0))
+    np.testing.assert_array_equal(agglomerative(padded, k=3), agglomerative(x, k=3))
+    assert same_partition(kmeans(padded, 3, seed=0), labels)
+
+
 # ---------------------------------------------------------------------------- SearchIndex
 class BagOfLetters:
     def encode(self, sentences):

@@ -399,8 +399,6 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
     eval_fn / eval_every / max_seconds / checkpoint_*: passed to `train.fit` (see `sts_eval_fn`).
     """
-    from .train import fit
-
     cfg = _configured(config, DEFAULT_CONFIG, overrides)
     if encoder is None:
         encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
@@ -416,15 +414,24 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     objective = UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length,
                                    project=bool(cfg.projection_dim))
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
-    embeddings = encoder.backbone.tok_emb.weight
-    embeddings.requires_grad_(not cfg.freeze_embeddings)  # a frozen table is left out of the optimizer
-    history = fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                  warmup=cfg.warmup, device=device, seed=cfg.seed, progress=progress, desc="unsupervised SimCSE",
-                  max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                  checkpoint_every=checkpoint_every)
-    embeddings.requires_grad_(True)
+    history = _fit(encoder, objective, batches, cfg, "unsupervised SimCSE", device=device, progress=progress,
+                   max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
+                   checkpoint_every=checkpoint_every)
     history["config"] = cfg.to_dict()
     return encoder, history
+
+
+def _fit(encoder: SentenceEncoder, objective, batches, cfg: SimCSEConfig, desc: str, **fit_options) -> dict:
+    """`train.fit` with cfg's optimizer settings; a frozen embedding table stays out of the optimizer."""
+    from .train import fit
+
+    embeddings = encoder.backbone.tok_emb.weight
+    embeddings.requires_grad_(not cfg.freeze_embeddings)
+    try:
+        return fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                   warmup=cfg.warmup, seed=cfg.seed, desc=desc, **fit_options)
+    finally:
+        embeddings.requires_grad_(True)
 
 
 def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
@@ -437,8 +444,6 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     `nli_training_triplets()` (the hand-written ones, plus SimCSE's NLI file when downloaded).
     config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
     """
-    from .train import fit
-
     cfg = _configured(config, DEFAULT_SUP_CONFIG, overrides)
     if encoder is None:
         if cfg.start == "simcse":
@@ -452,13 +457,9 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     triplets = nli_training_triplets() if triplets is None else list(triplets)
     objective = SupervisedSimCSE(cfg.temperature, cfg.hard_negative_weight, cfg.max_length, cfg.use_hard_negatives)
     batches = TripletBatches(triplets, cfg.batch_size, seed=cfg.seed)
-    embeddings = encoder.backbone.tok_emb.weight
-    embeddings.requires_grad_(not cfg.freeze_embeddings)  # a frozen table is left out of the optimizer
-    history = fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                  warmup=cfg.warmup, device=device, seed=cfg.seed, progress=progress, desc="supervised SimCSE",
-                  max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                  checkpoint_every=checkpoint_every)
-    embeddings.requires_grad_(True)
+    history = _fit(encoder, objective, batches, cfg, "supervised SimCSE", device=device, progress=progress,
+                   max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
+                   checkpoint_every=checkpoint_every)
     history["config"] = {**cfg.to_dict(), "n_triplets": len(triplets)}
     return encoder, history
 

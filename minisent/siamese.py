@@ -26,7 +26,6 @@ same article. Held-out *articles* never reach a training batch, so held-out accu
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -475,17 +474,17 @@ def train_triplet_cli(out: str | Path, minutes: float | None = None, steps: int 
     before and after, and saves the encoder (+ history.json) to `out`: `python -m minisent eval --model DIR`
     and `minisent.load(DIR)` read it back.
     """
+    from .train import recent_loss, save_with_history
+
     if steps is None:
         steps = DEFAULT_STEPS if minutes is None else 1_000_000
     held_out = section_triplets()[1]   # the default split: --seed never moves it
     t0 = time.perf_counter()
     encoder, history = train_triplet(steps=steps, seed=seed, device=device, eval_triplets=held_out,
                                      max_seconds=None if minutes is None else 60.0 * minutes)
-    path = encoder.save(out)
-    (Path(path) / "history.json").write_text(json.dumps(history), encoding="utf-8")
-    done = len(history["loss"])
-    tail = sum(history["loss"][-20:]) / len(history["loss"][-20:])
-    print(f"triplet: {done} steps in {time.perf_counter() - t0:.0f} s; train loss (last 20 steps) {tail:.3f}; "
+    path = save_with_history(encoder, history, out)
+    print(f"triplet: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s; "
+          f"train loss (last 20 steps) {recent_loss(history):.3f}; "
           f"held-out section-triplet accuracy {history['eval_acc'][0]:.3f} -> {history['eval_acc'][-1]:.3f} "
           f"({len(held_out)} triplets from held-out articles)")
     print(f"saved to {path}")

@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from itertools import count
@@ -485,23 +483,11 @@ def _cache_dir(prefix: str, *recipe_parts) -> Path:
 
 def _cached(path: Path, train, device, progress) -> SentenceEncoder:
     """Load the encoder saved at `path`, or train it with train() -> (encoder, history) and save it there."""
-    if (path / "history.json").exists():
-        try:
-            return SentenceEncoder.load(path, device)
-        except (OSError, ValueError, KeyError, RuntimeError):
-            pass  # a broken cache: train again
-    encoder, history = train()
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")  # one per process: two lessons may train at once
-    shutil.rmtree(tmp, ignore_errors=True)
-    encoder.save(tmp)
-    (tmp / "history.json").write_text(json.dumps(history), encoding="utf-8")
-    if path.exists() and not (path / "history.json").exists():
-        shutil.rmtree(path, ignore_errors=True)
-    try:
-        tmp.rename(path)
-    except OSError:  # another process finished first: keep its copy (trained the same way)
-        shutil.rmtree(tmp, ignore_errors=True)
-    return encoder.eval().to(get_device(device))
+    from .train import load_or_train, save_with_history
+
+    loaded = load_or_train(path, lambda p: (SentenceEncoder.load(p, device), None), train,
+                           lambda run, p: save_with_history(*run, p))
+    return loaded[0].eval().to(get_device(device))
 
 
 def pretrained_simcse(device=None, progress: bool = True) -> SentenceEncoder:
@@ -522,6 +508,8 @@ def pretrained_simcse_sup(device=None, progress: bool = True) -> SentenceEncoder
 
 # ------------------------------------------------------------------------------ command line
 def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder, dict]:
+    from .train import recent_loss, save_with_history
+
     default = DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
     if steps is None:
         steps = default.steps if minutes is None else 1_000_000
@@ -530,12 +518,10 @@ def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder,
     t0 = time.perf_counter()
     encoder, history = train(cfg, device=device, eval_fn=sts_eval_fn(align_uniform=False),
                              max_seconds=None if minutes is None else 60.0 * minutes)
-    path = encoder.save(out)
-    (Path(path) / "history.json").write_text(json.dumps(history), encoding="utf-8")
+    path = save_with_history(encoder, history, out)
     first, last = history["eval"][0], history["eval"][-1]
-    tail = history["loss"][-20:]
     print(f"{kind}: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s (start: {cfg.start}); "
-          f"train loss (last 20 steps) {sum(tail) / len(tail):.3f}")
+          f"train loss (last 20 steps) {recent_loss(history):.3f}")
     print(f"mini-STS {first['mini-STS']:.2f} -> {last['mini-STS']:.2f}; Lee {first['Lee']:.2f} -> {last['Lee']:.2f} "
           f"(Spearman x 100, before -> after)")
     print(f"saved to {path}")

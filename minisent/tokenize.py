@@ -247,6 +247,21 @@ def pre_tokenize(normalized_text: str) -> list[str]:
     return [c.replace(" ", SPACE) for c in _CHUNK.findall(" " + normalized_text)]
 
 
+def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
+    """Replace every occurrence of `pair` in `ids` by `new_id`, left to right, without overlaps:
+    merging (7, 7) in [7, 7, 7] gives [new, 7]. The one step both BPE training and encoding repeat."""
+    a, b = pair
+    merged, i = [], 0
+    while i < len(ids):
+        if i + 1 < len(ids) and ids[i] == a and ids[i + 1] == b:
+            merged.append(new_id)
+            i += 2
+        else:
+            merged.append(ids[i])
+            i += 1
+    return merged
+
+
 class BPETokenizer(Tokenizer):
     """Byte-pair encoding (Sennrich et al., 2016) over characters.
 
@@ -314,8 +329,7 @@ class BPETokenizer(Tokenizer):
             if -neg < min_pair_count:
                 break                         # nothing left that occurs twice
             new_id = len(vocab)
-            a, b = pair
-            vocab.append(vocab[a] + vocab[b])
+            vocab.append(vocab[pair[0]] + vocab[pair[1]])
             merges.append(pair)
             changed = set()
             for ci in where.pop(pair):
@@ -323,14 +337,7 @@ class BPETokenizer(Tokenizer):
                 for p in zip(ids, ids[1:]):   # take the chunk's old pairs out ...
                     counts[p] -= f
                     changed.add(p)
-                merged, i = [], 0
-                while i < len(ids):           # ... merge every (a, b) in it, left to right ...
-                    if i + 1 < len(ids) and ids[i] == a and ids[i + 1] == b:
-                        merged.append(new_id)
-                        i += 2
-                    else:
-                        merged.append(ids[i])
-                        i += 1
+                merged = merge_pair(ids, pair, new_id)   # ... merge every (a, b) in it ...
                 chunks[ci] = merged
                 for p in zip(merged, merged[1:]):  # ... and put its new pairs in
                     counts[p] += f
@@ -359,15 +366,7 @@ class BPETokenizer(Tokenizer):
             best = min(pairs, key=lambda p: self.ranks.get(p, float("inf")))
             if best not in self.ranks:
                 break
-            new_id, merged, i = self.merge_to_id[best], [], 0
-            while i < len(ids):
-                if i + 1 < len(ids) and (ids[i], ids[i + 1]) == best:
-                    merged.append(new_id)
-                    i += 2
-                else:
-                    merged.append(ids[i])
-                    i += 1
-            ids = merged
+            ids = merge_pair(ids, best, self.merge_to_id[best])
         out = [self.vocab[i] for i in ids]
         if len(self._cache) < 200_000:
             self._cache[chunk] = out

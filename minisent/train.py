@@ -375,24 +375,51 @@ def mlm_cache_dir() -> Path:
     return data.CACHE_DIR / f"mlm_default_{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
 
 
-def pretrained_mlm_run(device=None, progress: bool = True) -> MLMRun:
-    """The default MLM run (encoder + head + history), trained on first use and cached in data/cache/."""
-    path = mlm_cache_dir()
-    if (path / "history.json").exists():
+def load_or_train(path: Path, load: Callable[[Path], object], train: Callable[[], object],
+                  save: Callable[[object, Path], None]):
+    """A trained result cached in the directory `path`: load(path) when a complete copy is there, else
+    train(), save(result, directory) into a fresh directory, and rename that to `path`.
+
+    "Complete" means history.json exists: every save writes it last. The rename makes the cache appear
+    all at once, so a crash never leaves half a model; each process saves to its own temporary
+    directory, since two lessons may train the same default at once.
+    """
+    complete = (path / "history.json").exists()
+    if complete:
         try:
-            return MLMRun.load(path, device)
+            return load(path)
         except (OSError, ValueError, KeyError, RuntimeError):
-            pass  # a broken cache: train again
-    run = train_mlm(device=device, progress=progress)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")  # one per process: two lessons may train at once
+            complete = False  # a damaged copy: train again, and replace it
+    result = train()
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    run.save(tmp)
-    if path.exists() and not (path / "history.json").exists():
-        shutil.rmtree(path, ignore_errors=True)  # a broken earlier cache
+    save(result, tmp)
+    if path.exists() and not complete:
+        shutil.rmtree(path, ignore_errors=True)  # an unfinished or damaged earlier copy
     try:
         tmp.rename(path)
     except OSError:  # another process finished first: keep its copy (trained the same way)
         shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def save_with_history(encoder: SentenceEncoder, history: dict, directory) -> Path:
+    """encoder.save(directory), then its training history as history.json (written last: see load_or_train)."""
+    path = Path(encoder.save(directory))
+    (path / "history.json").write_text(json.dumps(history), encoding="utf-8")
+    return path
+
+
+def recent_loss(history: dict, steps: int = 20) -> float:
+    """Mean training loss of the last `steps` steps: what the command-line summaries print."""
+    tail = history["loss"][-steps:]
+    return sum(tail) / len(tail)
+
+
+def pretrained_mlm_run(device=None, progress: bool = True) -> MLMRun:
+    """The default MLM run (encoder + head + history), trained on first use and cached in data/cache/."""
+    run = load_or_train(mlm_cache_dir(), lambda path: MLMRun.load(path, device),
+                        lambda: train_mlm(device=device, progress=progress), lambda run, path: run.save(path))
     run.encoder.to(get_device(device))
     return run
 
@@ -415,9 +442,7 @@ def train_mlm_cli(out: str | Path, minutes: float | None = None, steps: int | No
                     max_seconds=None if minutes is None else 60.0 * minutes)
     h = run.history
     path = run.save(out)
-    done = len(h["loss"])
-    tail = sum(h["loss"][-20:]) / len(h["loss"][-20:])
-    print(f"MLM: {done} steps in {h['time_s'][-1]:.0f} s; train loss (last 20 steps) {tail:.3f}; "
+    print(f"MLM: {len(h['loss'])} steps in {h['time_s'][-1]:.0f} s; train loss (last 20 steps) {recent_loss(h):.3f}; "
           f"held-out loss {h.get('eval_loss', float('nan')):.3f}, accuracy {h.get('eval_acc', float('nan')):.3f}; "
           f"unigram baseline {h['unigram_entropy']:.3f} nats")
     print(f"saved to {path}")

@@ -1,4 +1,5 @@
 """The fit loop and the MLM objective: masking statistics, loss goes down, determinism, schedule."""
+import json
 import math
 
 import numpy as np
@@ -132,3 +133,31 @@ def test_train_mlm_fill_mask_and_run_save_load(tok, tmp_path):
     np.testing.assert_array_equal(again.encoder.encode(SENTENCES[:4]), run.encoder.encode(SENTENCES[:4]))
     assert fill_mask(again.encoder, again.objective, "the cat sat on the [MASK] .", k=3) == guesses
     assert again.history["loss"] == run.history["loss"]
+
+
+def test_load_or_train_trains_once_then_loads(tmp_path):
+    from minisent.train import load_or_train
+
+    calls = []
+
+    def train():
+        calls.append("train")
+        return {"weights": len(calls)}
+
+    def save(result, directory):
+        directory.mkdir()
+        (directory / "weights.json").write_text(json.dumps(result))
+        (directory / "history.json").write_text("{}")   # written last: marks the copy complete
+
+    def load(directory):
+        return json.loads((directory / "weights.json").read_text())
+
+    path = tmp_path / "run"
+    assert load_or_train(path, load, train, save) == {"weights": 1}
+    assert load_or_train(path, load, train, save) == {"weights": 1} and calls == ["train"]   # read, not retrained
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]                              # no temporary left
+    (path / "history.json").unlink()                    # a copy that was never completed ...
+    assert load_or_train(path, load, train, save) == {"weights": 2}                           # ... is trained again
+    (path / "weights.json").write_text("not json")      # a damaged copy is trained again too
+    assert load_or_train(path, load, train, save) == {"weights": 3}
+    assert load(path) == {"weights": 3}

@@ -63,7 +63,8 @@ def test_eval_fn_goes_into_history_with_its_step(tok):
     assert len(h["loss"]) == 10
 
 
-def test_progress_bar_shows_loss_and_metric(tok, capsys):
+def test_progress_bar_shows_loss_and_metric(tok, capsys, monkeypatch):
+    monkeypatch.setenv("MINISENT_PROGRESS", "1")   # capsys is no terminal: force the bar on
     enc, obj = tiny(tok)
     fit(enc, obj, MLMBatches(tok, SENTENCES, batch_size=8), steps=3, eval_fn=lambda m: {"spearman": 12.5},
         eval_every=1, progress=True, desc="unit")

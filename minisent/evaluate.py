@@ -19,16 +19,14 @@ cosines (often all crowded near 1) does not matter.
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
 
 from . import data
-
-
-class Encoder(Protocol):
-    def encode(self, sentences: list[str]) -> np.ndarray: ...
+from .contract import Encoder
+from .inputs import normalize_rows
 
 
 def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -37,18 +35,14 @@ def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"cosine needs two (n, d) arrays of the same shape, got {a.shape} and {b.shape}")
-    num = (a * b).sum(axis=1)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.where(den > eps, num / np.maximum(den, eps), 0.0)
+    return (normalize_rows(a, eps) * normalize_rows(b, eps)).sum(axis=1)
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None, eps: float = 1e-12) -> np.ndarray:
     """All-pairs cosine. a: (n, d), b: (m, d) (default a) -> (n, m)."""
     a = np.asarray(a, dtype=np.float64)
     b = a if b is None else np.asarray(b, dtype=np.float64)
-    an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), eps)
-    bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), eps)
-    return an @ bn.T
+    return normalize_rows(a, eps) @ normalize_rows(b, eps).T
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:

@@ -38,6 +38,7 @@ from .data import NLITriplet
 from .data.triplets import section_triplets
 from .device import get_device
 from .encoder import SentenceEncoder
+from .inputs import length_sorted_batches
 from .losses import batch_triplet_loss, contrastive_loss, triplet_loss
 from .tokenize import Batch, Tokenizer, pad_batch
 
@@ -160,15 +161,10 @@ class TripletBatches:
 
     def chunked(self, sentences: list[str]) -> tuple[list[Batch], torch.Tensor]:
         """N sentences -> (length-sorted padded chunks, restore (N,)): cat(chunk outputs)[restore] = input order."""
-        order = sorted(range(len(sentences)), key=lambda i: len(self.ids[sentences[i]]))
-        size = -(-len(order) // self.n_chunks)                                 # ceil(N / n_chunks)
-        chunks = []
-        for start in range(0, len(order), size):
-            ids, mask = pad_batch([self.ids[sentences[i]] for i in order[start:start + size]])   # (b, T)
-            chunks.append(Batch(ids, mask))
-        restore = torch.empty(len(order), dtype=torch.long)
-        restore[torch.tensor(order)] = torch.arange(len(order))               # sorted position of each input
-        return chunks, restore
+        size = -(-len(sentences) // self.n_chunks)                             # ceil(N / n_chunks)
+        batches, restore = length_sorted_batches([len(self.ids[s]) for s in sentences], size)
+        chunks = [Batch(*pad_batch([self.ids[sentences[i]] for i in idx])) for idx in batches]   # (b, T) each
+        return chunks, torch.tensor(restore)
 
     def make_batch(self, triplets: list[NLITriplet]) -> dict:
         a, p, n = ([getattr(t, role) for t in triplets] for role in ("anchor", "positive", "negative"))

@@ -47,6 +47,7 @@ import torch
 from .augment import noisy_view
 from .device import get_device
 from .encoder import SentenceEncoder
+from .inputs import length_sorted_batches, normalize_rows
 from .losses import alignment, info_nce, uniformity
 from .sampler import DistinctBatchSampler
 
@@ -179,21 +180,18 @@ def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, ch
     from .tokenize import pad_batch
 
     seqs = [model.tokenizer.encode(t, max_length=max_length) for t in texts]
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    chunks, restore = length_sorted_batches([len(s) for s in seqs], chunk)
     dev = model.device
     parts = []
-    for s in range(0, len(order), chunk):
-        ids, mask = pad_batch([seqs[i] for i in order[s:s + chunk]])  # (c, T_chunk)
+    for idx in chunks:
+        ids, mask = pad_batch([seqs[i] for i in idx])  # (c, T_chunk)
         parts.append(model((ids.to(dev), mask.to(dev)), project=project))  # (c, d)
-    z = torch.cat(parts)  # (N, d), sorted by length
-    where = torch.empty(len(order), dtype=torch.long)
-    where[torch.tensor(order)] = torch.arange(len(order))  # row of text i in z
-    return z[where.to(dev)]
+    return torch.cat(parts)[torch.tensor(restore, device=dev)]  # (N, d) sorted by length -> order given
 
 
 @torch.no_grad()
 def _pair_metrics(za: torch.Tensor, zb: torch.Tensor) -> dict:
-    za, zb = torch.nn.functional.normalize(za.float(), dim=-1), torch.nn.functional.normalize(zb.float(), dim=-1)
+    za, zb = normalize_rows(za.float()), normalize_rows(zb.float())
     cos = za @ zb.T  # (B, B)
     B = cos.shape[0]
     off = cos[~torch.eye(B, dtype=torch.bool, device=cos.device)]

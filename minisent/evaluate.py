@@ -259,14 +259,16 @@ def sentiment_probe(model: Encoder, folds: int = 5, seed: int = 0) -> float:
 def best_threshold(similarities: np.ndarray, gold: np.ndarray) -> float:
     """The cosine threshold (similarity >= t means "paraphrase") with the best F1 on these pairs.
 
-    Candidates are midpoints between consecutive distinct similarities; ties go to the lowest.
+    Candidates are midpoints between consecutive distinct similarities (and just below the lowest);
+    ties go to the lowest. scikit-learn's precision_recall_curve gives precision and recall at every
+    distinct similarity v_k (predict sim >= v_k), the same split as the midpoint just below v_k.
     """
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import precision_recall_curve
 
-    values = np.unique(similarities)
-    candidates = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]])
-    f1 = [f1_score(gold, similarities >= t, zero_division=0.0) for t in candidates]
-    return float(candidates[int(np.argmax(f1))])
+    precision, recall, values = precision_recall_curve(gold, similarities)   # values ascending
+    f1 = np.round(2 * precision * recall / np.maximum(precision + recall, 1e-300), 12)[:len(values)]
+    k = int(np.argmax(f1))                          # the first (lowest) of equal F1s
+    return float(values[0] - 1e-6 if k == 0 else (values[k - 1] + values[k]) / 2)
 
 
 def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float = "even",

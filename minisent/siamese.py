@@ -43,16 +43,7 @@ from .losses import batch_triplet_loss, contrastive_loss, triplet_loss
 from .tokenize import Batch, Tokenizer, pad_batch
 
 # ------------------------------------------------------------------------------ the default recipe
-# Measured on the 2-core CPU, held-out section-triplet accuracy (908 triplets from 18 held-out articles;
-# the averaging baselines score 0.626 tfidf, 0.633 avg-word2vec, 0.641 sif-word2vec, 0.622 / 0.632 fastText):
-#   untrained: MLM-pretrained 0.544, random init 0.534
-#   this recipe (MLM start, cosine, margin 0.3, batch 32, lr 5e-4, 150 steps, ~40 s): 0.555
-#   300 steps 0.540; lr 1e-4 x 600 steps: peak 0.554 (training batches 0.98); random init 300 steps 0.533;
-#   euclidean / margin 1 (SBERT's) 0.508; margin 0.1 / 1.0: 0.510 / 0.537; batch 64: 0.546;
-#   in-batch mining hard / all: 0.531 / 0.555; SectionBatches + hard mining: collapse (every cosine 1.0);
-#   dropout 0.1: 0.534; frozen token embeddings: 0.508; sections + NLI: 0.532.
-# The tiny encoder memorizes its 74 training articles (training-triplet accuracy 0.55 -> 0.73 in 150 steps)
-# and does not beat the averaging baselines on new articles: lesson 06 shows this and discusses why.
+# Chosen on held-out section-triplet accuracy; what was tried: benchmarks/RESULTS.md, "Experiment log".
 DEFAULT_STEPS = 150
 DEFAULT_BATCH = 32
 DEFAULT_LR = 5e-4

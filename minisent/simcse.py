@@ -9,14 +9,9 @@ the model to pick h_i^+ out of the batch, every other sentence being a negative 
 Supervised: the positive of a premise is a sentence it entails, and the sentence it contradicts
 is one more negative for it only (a "hard negative"): logits (B, 2B) = [cos(h_i, h_j^+) | cos(h_i, h_j^-)] / tau.
 
-What this course found with a tiny model trained on 20 000 sentences (lesson 07):
-- dropout alone is far too weak a noise: two dropout views of a sentence share every word, so the
-  model matches them by their words, the loss falls to ~0 within tens of steps and the scores get
-  worse. Discrete noise, drawn independently for each view (a random crop keeping >= 30 % of the
-  words, then each word deleted with p = 0.4; `minisent.augment`), keeps the task hard and helps;
-- the starting point matters most: token embeddings initialised from word2vec beat a random start
-  and the MLM-pretrained encoder by far (`start_encoder("word2vec")`).
-`SimCSEConfig()` is that recipe; `DEFAULT_SUP_CONFIG` the supervised one (tau = 0.2 measured best).
+`SimCSEConfig()` is the course's unsupervised recipe: dropout plus discrete noise drawn for each view
+(a random crop, then word deletion; `minisent.augment`) from a word2vec start; `DEFAULT_SUP_CONFIG` the
+supervised one. What was tried to choose them: benchmarks/RESULTS.md, "Experiment log"; lesson 07 shows why.
 
     enc, history = train_simcse(steps=400)                  # unsupervised, from the word2vec start
     enc, history = train_simcse_sup(encoder=enc)            # + entailment (positive), contradiction (hard negative)

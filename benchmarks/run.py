@@ -18,6 +18,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from anywhere: `python benchmarks/run.py`
 
+EXPERIMENT_LOG = "## Experiment log"   # the hand-written section of RESULTS.md that a rerun keeps
 MODULES = ["bench_attention", "bench_losses", "bench_encoder", "bench_search", "bench_notebooks"]
 
 
@@ -68,7 +69,10 @@ def main(argv=None) -> int:
         text = f"## {name}\n\n{table(rows)}\n\n({time.perf_counter() - t0:.0f} s)"
         print(text + "\n", flush=True)
         sections.append(text)
-    Path(args.out).write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+    out = Path(args.out)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    log = old[old.index(EXPERIMENT_LOG):] if EXPERIMENT_LOG in old else ""   # hand-written: kept as it is
+    out.write_text("\n\n".join(sections + ([log.rstrip()] if log else [])) + "\n", encoding="utf-8")
     print(f"written {args.out}")
     return 0
 

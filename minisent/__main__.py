@@ -6,6 +6,7 @@
     python -m minisent search "a query" --model M   nearest Wikipedia sentences
     python -m minisent train mlm|triplet|simcse|simcse-sup --out DIR
     python -m minisent download stsb                optional public sets (needs internet)
+    python -m minisent models                       the built-in models, one line each
 """
 from __future__ import annotations
 
@@ -121,6 +122,13 @@ def _cmd_download(args) -> int:
     return 0
 
 
+def _cmd_models(args) -> int:
+    from .models import describe_models
+
+    print(describe_models())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m minisent", description="minisent: sentence embeddings from scratch")
     sub = p.add_subparsers(dest="command", required=True)
@@ -159,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--force", action="store_true")
     s.set_defaults(func=_cmd_download)
+
+    s = sub.add_parser("models", help="list the built-in models with a one-line description each")
+    s.set_defaults(func=_cmd_models)
     return p
 
 

@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 
 from . import tokenize as tokenize_mod
+from .contract import DEFAULT_BATCH_SIZE, encode_batches
 from .device import get_device
 from .inputs import check_sentences
 from .pooling import Pooling
@@ -36,7 +37,6 @@ from .transformer import TransformerConfig, TransformerEncoder
 
 FORMAT = "minisent.SentenceEncoder"
 FORMAT_VERSION = 1
-PROGRESS_THRESHOLD = 2000  # encode() shows a progress bar from this many sentences on (show_progress=None)
 
 
 class SentenceEncoder(nn.Module):
@@ -124,41 +124,25 @@ class SentenceEncoder(nn.Module):
         return z
 
     @torch.no_grad()
-    def encode(self, sentences: Sequence[str], batch_size: int = 64, normalize: bool = False,
+    def encode(self, sentences: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE, normalize: bool = False,
                device=None, show_progress: bool | None = None) -> np.ndarray:
-        """Sentences -> float32 array (n, d), in eval mode without gradients.
+        """Sentences -> float32 array (n, d), in eval mode without gradients (the contract of `minisent.contract`).
 
         Sentences are batched by length (less padding), then put back in the order given.
         `device` moves the model there first; `normalize` makes every row unit length.
         """
         sentences = check_sentences(sentences)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if device is not None:
             self.to(get_device(device))
-        if not sentences:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        starts = range(0, len(sentences), batch_size)
-        if show_progress is None:
-            show_progress = len(sentences) >= PROGRESS_THRESHOLD
-        if show_progress:
-            from .progress import tqdm
-            starts = tqdm(starts, desc="encoding", unit="batch")
         was_training = self.training
         self.eval()
         try:
-            out = np.zeros((len(sentences), self.dim), dtype=np.float32)
             with cpu_threads(1, self.device):  # small matrices: one thread is as fast, and robust to busy cores
-                for s in starts:
-                    idx = order[s:s + batch_size]
-                    z = self([sentences[i] for i in idx])  # (b, d)
-                    if normalize:
-                        z = torch.nn.functional.normalize(z, dim=-1)
-                    out[idx] = z.float().cpu().numpy()
+                return encode_batches(sentences, lambda idx: self([sentences[i] for i in idx]).float().cpu().numpy(),
+                                      self.dim, batch_size=batch_size, normalize=normalize,
+                                      show_progress=show_progress)
         finally:
             self.train(was_training)
-        return out
 
     # ------------------------------------------------------------------------- save / load
     def config_dict(self) -> dict:

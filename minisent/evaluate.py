@@ -19,16 +19,14 @@ cosines (often all crowded near 1) does not matter.
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
 
 from . import data
-
-
-class Encoder(Protocol):
-    def encode(self, sentences: list[str]) -> np.ndarray: ...
+from .contract import Encoder
+from .inputs import normalize_rows
 
 
 def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -37,18 +35,14 @@ def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"cosine needs two (n, d) arrays of the same shape, got {a.shape} and {b.shape}")
-    num = (a * b).sum(axis=1)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.where(den > eps, num / np.maximum(den, eps), 0.0)
+    return (normalize_rows(a, eps) * normalize_rows(b, eps)).sum(axis=1)
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None, eps: float = 1e-12) -> np.ndarray:
     """All-pairs cosine. a: (n, d), b: (m, d) (default a) -> (n, m)."""
     a = np.asarray(a, dtype=np.float64)
     b = a if b is None else np.asarray(b, dtype=np.float64)
-    an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), eps)
-    bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), eps)
-    return an @ bn.T
+    return normalize_rows(a, eps) @ normalize_rows(b, eps).T
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
@@ -265,14 +259,16 @@ def sentiment_probe(model: Encoder, folds: int = 5, seed: int = 0) -> float:
 def best_threshold(similarities: np.ndarray, gold: np.ndarray) -> float:
     """The cosine threshold (similarity >= t means "paraphrase") with the best F1 on these pairs.
 
-    Candidates are midpoints between consecutive distinct similarities; ties go to the lowest.
+    Candidates are midpoints between consecutive distinct similarities (and just below the lowest);
+    ties go to the lowest. scikit-learn's precision_recall_curve gives precision and recall at every
+    distinct similarity v_k (predict sim >= v_k), the same split as the midpoint just below v_k.
     """
-    from sklearn.metrics import f1_score
+    from sklearn.metrics import precision_recall_curve
 
-    values = np.unique(similarities)
-    candidates = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]])
-    f1 = [f1_score(gold, similarities >= t, zero_division=0.0) for t in candidates]
-    return float(candidates[int(np.argmax(f1))])
+    precision, recall, values = precision_recall_curve(gold, similarities)   # values ascending
+    f1 = np.round(2 * precision * recall / np.maximum(precision + recall, 1e-300), 12)[:len(values)]
+    k = int(np.argmax(f1))                          # the first (lowest) of equal F1s
+    return float(values[0] - 1e-6 if k == 0 else (values[k - 1] + values[k]) / 2)
 
 
 def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float = "even",

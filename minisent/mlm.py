@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .inputs import length_sorted_batches
 from .tokenize import MASK, MASK_ID, SPECIAL_TOKENS, Tokenizer, pad_batch
 
 IGNORE = -100  # label of positions that are not predicted (F.cross_entropy's ignore_index)
@@ -78,8 +79,9 @@ class MLMBatches:
             order = rng.permutation(n)
             batches = []
             for start in range(0, n, 50 * bs):
-                pool = sorted(order[start:start + 50 * bs], key=lambda i: len(self.sequences[i]))
-                batches += [pool[i:i + bs] for i in range(0, len(pool), bs)]
+                pool = order[start:start + 50 * bs]
+                chunks, _ = length_sorted_batches([len(self.sequences[i]) for i in pool], bs)
+                batches += [pool[c] for c in chunks]
             for b in rng.permutation(len(batches)):
                 ids, mask = pad_batch([self.sequences[i] for i in batches[b]])  # (B, T), (B, T)
                 corrupted, labels = mask_tokens(ids, mask, self.tokenizer.vocab_size, self.mask_prob, gen)

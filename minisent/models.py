@@ -4,35 +4,57 @@
     load_model("sif-word2vec")    an averaging baseline (trained on the offline corpus, cached)
     load_model("path/to/dir")     a SentenceEncoder saved with .save(dir)
 
-Each returns an object with `encode(list[str]) -> np.ndarray (n, d)`.
+Each returns an object with the `encode` of `minisent.contract`; `python -m minisent models` lists them.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
+from typing import NamedTuple
 
-LEXICAL = ("tfidf",)
-WORDVEC = ("avg-word2vec", "sif-word2vec", "avg-fasttext", "sif-fasttext")
-# the course's trained tiny Transformers, each cached under data/cache/ after its first training
-NEURAL = {
-    "mlm": ("train", "pretrained_mlm"),              # masked-LM pretraining (lesson 03)
-    "simcse": ("simcse", "pretrained_simcse"),       # unsupervised SimCSE with word-dropping noise (lesson 07)
-    "simcse-sup": ("simcse", "pretrained_simcse_sup"),  # supervised SimCSE on the NLI triplets (lesson 08)
+
+class BuiltIn(NamedTuple):
+    """A built-in model: what it is, and the function of `minisent.<module>` that builds it (called with args)."""
+    description: str
+    module: str
+    function: str
+    args: tuple = ()
+
+
+# The one list of built-in models. Later lessons' models are trained on first use and cached under data/cache/.
+MODELS: dict[str, BuiltIn] = {
+    "tfidf": BuiltIn("TF-IDF bag of words, IDF from the offline corpus (lesson 00)", "tfidf", "TfidfEncoder"),
+    "avg-word2vec": BuiltIn("mean of skip-gram word2vec vectors, unknown words skipped (lesson 02)",
+                            "wordvec", "build_baseline", ("avg-word2vec",)),
+    "sif-word2vec": BuiltIn("SIF-weighted word2vec average, first principal component removed (lesson 02)",
+                            "wordvec", "build_baseline", ("sif-word2vec",)),
+    "avg-fasttext": BuiltIn("mean of fastText vectors, unknown words from subwords (lesson 02)",
+                            "wordvec", "build_baseline", ("avg-fasttext",)),
+    "sif-fasttext": BuiltIn("SIF-weighted fastText average, first principal component removed (lesson 02)",
+                            "wordvec", "build_baseline", ("sif-fasttext",)),
+    "mlm": BuiltIn("the tiny Transformer after masked-LM pretraining, mean pooling (lesson 03)",
+                   "train", "pretrained_mlm"),
+    "simcse": BuiltIn("unsupervised SimCSE with word-dropping noise on the tiny Transformer (lesson 07)",
+                      "simcse", "pretrained_simcse"),
+    "simcse-sup": BuiltIn("supervised SimCSE on the NLI triplets, contradictions as hard negatives (lesson 08)",
+                          "simcse", "pretrained_simcse_sup"),
 }
 
 
 def _has(module: str) -> bool:
-    import importlib.util
-
     return importlib.util.find_spec(f"minisent.{module}") is not None
 
 
 def baseline_names() -> list[str]:
     """Names `load_model` accepts in this checkout (modules of later lessons may be absent)."""
-    names = list(LEXICAL)
-    if _has("wordvec"):
-        names += WORDVEC
-    names += [name for name, (module, _) in NEURAL.items() if _has(module) and _has("encoder")]
-    return names
+    return [name for name, model in MODELS.items() if _has(model.module)]
+
+
+def describe_models() -> str:
+    """One line per built-in model: its name and what it is (`python -m minisent models`)."""
+    width = max(map(len, MODELS))
+    return "\n".join(f"{name:<{width}}  {MODELS[name].description}" for name in baseline_names())
 
 
 def load_model(name_or_dir: str):
@@ -42,19 +64,10 @@ def load_model(name_or_dir: str):
         from .encoder import load
 
         return load(path)
-    if name_or_dir == "tfidf":
-        from .tfidf import TfidfEncoder
-
-        return TfidfEncoder()
-    if name_or_dir in WORDVEC and _has("wordvec"):
-        from .wordvec import build_baseline
-
-        return build_baseline(name_or_dir)
-    if name_or_dir in NEURAL and _has(NEURAL[name_or_dir][0]):
-        import importlib
-
-        module, function = NEURAL[name_or_dir]
-        return getattr(importlib.import_module(f"minisent.{module}"), function)()
+    if name_or_dir in baseline_names():
+        # imported only when asked for: the trained models pull in their training modules (and torch)
+        model = MODELS[name_or_dir]
+        return getattr(importlib.import_module(f"minisent.{model.module}"), model.function)(*model.args)
     hint = "" if path.suffix == "" and "/" not in name_or_dir else f" (no directory {path} exists)"
     raise ValueError(f"unknown model {name_or_dir!r}{hint}; use one of {', '.join(baseline_names())} "
                      f"or a directory written by SentenceEncoder.save")

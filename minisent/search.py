@@ -32,6 +32,7 @@ import torch
 from .progress import tqdm
 
 from .device import get_device
+from .inputs import normalize_rows
 
 CHUNK_SIZE = 8192         # corpus rows scored per step
 QUERY_CHUNK_SIZE = 1024   # query rows scored per step
@@ -85,9 +86,7 @@ def _default_device(*xs) -> torch.device:
 
 
 # ---------------------------------------------------------------------------- the pieces
-def normalize(x: torch.Tensor) -> torch.Tensor:
-    """Rows scaled to unit length. (n, d) -> (n, d); a zero row stays zero."""
-    return x / torch.linalg.vector_norm(x, dim=1, keepdim=True).clamp_min(EPS)
+normalize = normalize_rows  # rows scaled to unit length, (n, d) -> (n, d); a zero row stays zero
 
 
 def _rows(x, start: int, stop: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -216,9 +215,7 @@ def brute_force_search(query_emb, corpus_emb, top_k: int = 10) -> tuple[np.ndarr
     Only for small inputs (tests, lessons). Ties: lower index first (a stable sort of -score).
     """
     q, c = (np.asarray(x.toarray() if _is_sparse(x) else x, dtype=np.float64) for x in (query_emb, corpus_emb))
-    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), EPS)
-    c = c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), EPS)
-    sims = q @ c.T                                                        # (q, n)
+    sims = normalize_rows(q) @ normalize_rows(c).T                                                       # (q, n)
     order = np.argsort(-sims, axis=1, kind="stable")[:, :top_k]
     return np.take_along_axis(sims, order, axis=1), order
 
@@ -261,7 +258,7 @@ def _unit_rows(emb) -> np.ndarray:
     # columns that are zero in every row change no norm and no distance: dropping them is exact, and
     # makes k-means of 450 TF-IDF rows (31k columns, a few thousand of them used) many times faster
     emb = emb[:, emb.any(axis=0)] if emb.shape[0] else emb
-    return emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), EPS)
+    return normalize_rows(emb)
 
 
 def kmeans(emb, k: int, seed: int = 0, n_init: int = 10) -> np.ndarray:
@@ -370,7 +367,7 @@ def encode_corpus(model, sentences: Sequence[str], batch_size: int = 256, show_p
     starts = range(0, len(sentences), batch_size)
     for start in tqdm(starts, desc="encoding corpus", unit="batch", disable=not show_progress):
         emb = np.asarray(model.encode(list(sentences[start:start + batch_size])), dtype=np.float32)
-        emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), EPS)
+        emb = normalize_rows(emb)
         if np.count_nonzero(emb) < sparse_below * emb.size:
             emb, any_sparse = scipy.sparse.csr_matrix(emb), True
         blocks.append(emb)

@@ -38,20 +38,12 @@ from .data import NLITriplet
 from .data.triplets import section_triplets
 from .device import get_device
 from .encoder import SentenceEncoder
+from .inputs import length_sorted_batches
 from .losses import batch_triplet_loss, contrastive_loss, triplet_loss
 from .tokenize import Batch, Tokenizer, pad_batch
 
 # ------------------------------------------------------------------------------ the default recipe
-# Measured on the 2-core CPU, held-out section-triplet accuracy (908 triplets from 18 held-out articles;
-# the averaging baselines score 0.626 tfidf, 0.633 avg-word2vec, 0.641 sif-word2vec, 0.622 / 0.632 fastText):
-#   untrained: MLM-pretrained 0.544, random init 0.534
-#   this recipe (MLM start, cosine, margin 0.3, batch 32, lr 5e-4, 150 steps, ~40 s): 0.555
-#   300 steps 0.540; lr 1e-4 x 600 steps: peak 0.554 (training batches 0.98); random init 300 steps 0.533;
-#   euclidean / margin 1 (SBERT's) 0.508; margin 0.1 / 1.0: 0.510 / 0.537; batch 64: 0.546;
-#   in-batch mining hard / all: 0.531 / 0.555; SectionBatches + hard mining: collapse (every cosine 1.0);
-#   dropout 0.1: 0.534; frozen token embeddings: 0.508; sections + NLI: 0.532.
-# The tiny encoder memorizes its 74 training articles (training-triplet accuracy 0.55 -> 0.73 in 150 steps)
-# and does not beat the averaging baselines on new articles: lesson 06 shows this and discusses why.
+# Chosen on held-out section-triplet accuracy; what was tried: benchmarks/RESULTS.md, "Experiment log".
 DEFAULT_STEPS = 150
 DEFAULT_BATCH = 32
 DEFAULT_LR = 5e-4
@@ -160,15 +152,10 @@ class TripletBatches:
 
     def chunked(self, sentences: list[str]) -> tuple[list[Batch], torch.Tensor]:
         """N sentences -> (length-sorted padded chunks, restore (N,)): cat(chunk outputs)[restore] = input order."""
-        order = sorted(range(len(sentences)), key=lambda i: len(self.ids[sentences[i]]))
-        size = -(-len(order) // self.n_chunks)                                 # ceil(N / n_chunks)
-        chunks = []
-        for start in range(0, len(order), size):
-            ids, mask = pad_batch([self.ids[sentences[i]] for i in order[start:start + size]])   # (b, T)
-            chunks.append(Batch(ids, mask))
-        restore = torch.empty(len(order), dtype=torch.long)
-        restore[torch.tensor(order)] = torch.arange(len(order))               # sorted position of each input
-        return chunks, restore
+        size = -(-len(sentences) // self.n_chunks)                             # ceil(N / n_chunks)
+        batches, restore = length_sorted_batches([len(self.ids[s]) for s in sentences], size)
+        chunks = [Batch(*pad_batch([self.ids[sentences[i]] for i in idx])) for idx in batches]   # (b, T) each
+        return chunks, torch.tensor(restore)
 
     def make_batch(self, triplets: list[NLITriplet]) -> dict:
         a, p, n = ([getattr(t, role) for t in triplets] for role in ("anchor", "positive", "negative"))

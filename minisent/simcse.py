@@ -9,14 +9,9 @@ the model to pick h_i^+ out of the batch, every other sentence being a negative 
 Supervised: the positive of a premise is a sentence it entails, and the sentence it contradicts
 is one more negative for it only (a "hard negative"): logits (B, 2B) = [cos(h_i, h_j^+) | cos(h_i, h_j^-)] / tau.
 
-What this course found with a tiny model trained on 20 000 sentences (lesson 07):
-- dropout alone is far too weak a noise: two dropout views of a sentence share every word, so the
-  model matches them by their words, the loss falls to ~0 within tens of steps and the scores get
-  worse. Discrete noise, drawn independently for each view (a random crop keeping >= 30 % of the
-  words, then each word deleted with p = 0.4; `minisent.augment`), keeps the task hard and helps;
-- the starting point matters most: token embeddings initialised from word2vec beat a random start
-  and the MLM-pretrained encoder by far (`start_encoder("word2vec")`).
-`SimCSEConfig()` is that recipe; `DEFAULT_SUP_CONFIG` the supervised one (tau = 0.2 measured best).
+`SimCSEConfig()` is the course's unsupervised recipe: dropout plus discrete noise drawn for each view
+(a random crop, then word deletion; `minisent.augment`) from a word2vec start; `DEFAULT_SUP_CONFIG` the
+supervised one. What was tried to choose them: benchmarks/RESULTS.md, "Experiment log"; lesson 07 shows why.
 
     enc, history = train_simcse(steps=400)                  # unsupervised, from the word2vec start
     enc, history = train_simcse_sup(encoder=enc)            # + entailment (positive), contradiction (hard negative)
@@ -47,6 +42,7 @@ import torch
 from .augment import noisy_view
 from .device import get_device
 from .encoder import SentenceEncoder
+from .inputs import length_sorted_batches, normalize_rows
 from .losses import alignment, info_nce, uniformity
 from .sampler import DistinctBatchSampler
 
@@ -179,21 +175,18 @@ def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, ch
     from .tokenize import pad_batch
 
     seqs = [model.tokenizer.encode(t, max_length=max_length) for t in texts]
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    chunks, restore = length_sorted_batches([len(s) for s in seqs], chunk)
     dev = model.device
     parts = []
-    for s in range(0, len(order), chunk):
-        ids, mask = pad_batch([seqs[i] for i in order[s:s + chunk]])  # (c, T_chunk)
+    for idx in chunks:
+        ids, mask = pad_batch([seqs[i] for i in idx])  # (c, T_chunk)
         parts.append(model((ids.to(dev), mask.to(dev)), project=project))  # (c, d)
-    z = torch.cat(parts)  # (N, d), sorted by length
-    where = torch.empty(len(order), dtype=torch.long)
-    where[torch.tensor(order)] = torch.arange(len(order))  # row of text i in z
-    return z[where.to(dev)]
+    return torch.cat(parts)[torch.tensor(restore, device=dev)]  # (N, d) sorted by length -> order given
 
 
 @torch.no_grad()
 def _pair_metrics(za: torch.Tensor, zb: torch.Tensor) -> dict:
-    za, zb = torch.nn.functional.normalize(za.float(), dim=-1), torch.nn.functional.normalize(zb.float(), dim=-1)
+    za, zb = normalize_rows(za.float()), normalize_rows(zb.float())
     cos = za @ zb.T  # (B, B)
     B = cos.shape[0]
     off = cos[~torch.eye(B, dtype=torch.bool, device=cos.device)]

@@ -12,13 +12,15 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from . import data
+from .contract import DEFAULT_BATCH_SIZE, encode_batches
 from .inputs import check_sentences
 
 
 class TfidfEncoder:
     """TF-IDF vectors with IDF fitted on a reference corpus (default: the offline training corpus).
 
-    encode(list[str]) -> np.ndarray (n, V) float32, V = vocabulary size (words seen >= min_df times).
+    encode(list[str]) -> np.ndarray (n, V) float32, V = vocabulary size (words seen >= min_df times),
+    with the options of every encoder (`minisent.contract`).
     """
 
     def __init__(self, reference_sentences: list[str] | None = None, min_df: int = 1, sublinear_tf: bool = True):
@@ -28,8 +30,9 @@ class TfidfEncoder:
         self.vectorizer.fit(reference)
         self.dim = len(self.vectorizer.vocabulary_)
 
-    def encode(self, sentences: list[str], **_ignored) -> np.ndarray:
+    def encode(self, sentences: list[str], *, batch_size: int = DEFAULT_BATCH_SIZE, normalize: bool = False,
+               show_progress: bool | None = None) -> np.ndarray:
+        """Sentences -> (n, V) float32 TF-IDF rows (each row already has unit length unless it has no known word)."""
         sentences = check_sentences(sentences)
-        if not sentences:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self.vectorizer.transform(sentences).toarray().astype(np.float32)
+        return encode_batches(sentences, lambda idx: self.vectorizer.transform([sentences[i] for i in idx]).toarray(),
+                              self.dim, batch_size=batch_size, normalize=normalize, show_progress=show_progress)

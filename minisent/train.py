@@ -295,7 +295,7 @@ DEFAULT_MLM_CONFIG = dict(d_model=128, n_heads=4, n_layers=2, d_ff=512, dropout=
 DEFAULT_MLM_STEPS = 500
 DEFAULT_MLM_BATCH = 64
 DEFAULT_MLM_LR = 1e-3
-DEFAULT_MLM_WARMUP = 0.2   # a long warm-up: 2e-3 with 5 % warm-up ended 0.2 nats worse in 500 steps
+DEFAULT_MLM_WARMUP = 0.2   # a long warm-up (see benchmarks/RESULTS.md, "Experiment log")
 MLM_CACHE_VERSION = 1
 HELD_OUT = 500  # corpus sentences kept out of MLM training (a fixed random choice) to measure on
 

@@ -82,15 +82,6 @@ def test_qa_retrieval_equals_a_brute_force_ranking():
 
 
 # ---------------------------------------------------------------------------- clustering
-def test_clustering_metrics_by_hand():
-    assert evaluate.v_measure([0, 0, 1, 1], [5, 5, 7, 7]) == pytest.approx(1.0)
-    assert evaluate.v_measure([0, 0, 1, 1], [0, 0, 0, 0]) == pytest.approx(0.0)
-    # homogeneity 1; completeness 1 - H(K|C)/H(K) = 1 - 0.5/1.5 = 2/3; V = 2 * 1 * 2/3 / (1 + 2/3) = 0.8
-    assert evaluate.v_measure([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(0.8)
-    # contingency all ones: index 0, expected 2*2/6, max 2 -> (0 - 2/3) / (2 - 2/3) = -0.5
-    assert evaluate.adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
-
-
 def test_clustering_scores_on_separable_sentences():
     rng = np.random.default_rng(0)
     centres = {"x": [5, 0, 0], "y": [0, 5, 0], "z": [0, 0, 5]}
@@ -121,8 +112,27 @@ def cosine_pairs(sims, golds):
     return Lookup(vectors), pairs
 
 
+def best_threshold_loop(similarities, gold):
+    """The readable reference: F1 at every midpoint between distinct similarities, the lowest best one."""
+    values = np.unique(similarities)
+    candidates = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]])
+    f1 = []
+    for t in candidates:
+        pred = similarities >= t
+        tp, fp, fn = np.sum(pred & gold), np.sum(pred & ~gold), np.sum(~pred & gold)
+        f1.append(2 * tp / (2 * tp + fp + fn))
+    return float(candidates[int(np.argmax(f1))])
+
+
 def test_best_threshold_takes_the_lowest_best_midpoint():
     assert evaluate.best_threshold(np.array([0.9, 0.8, 0.3, 0.2]), np.array([1, 1, 0, 0])) == pytest.approx(0.55)
+    rng = np.random.default_rng(0)
+    for trial in range(300):                 # continuous similarities, and rounded ones (many ties)
+        n = int(rng.integers(2, 40))
+        sims = rng.random(n) if trial % 2 else np.round(rng.random(n), 1)
+        gold = rng.random(n) < rng.uniform(0.1, 0.9)
+        gold[0] = True
+        assert evaluate.best_threshold(sims, gold) == best_threshold_loop(sims, gold), trial
 
 
 def test_paraphrase_detection_by_hand():

@@ -416,6 +416,10 @@ GRADCHECK_CASES = {
                                                         distance="cosine"), [(7, 3)]),
     "alignment": (lambda a, b: L.alignment(a, b), [(5, 3), (5, 3)]),
     "uniformity": (lambda a: L.uniformity(a), [(6, 3)]),
+    "info_nce_fast": (lambda q, k: L.info_nce_fast(q, k, 0.3, reduction="none"), [(5, 3), (5, 3)]),
+    "info_nce_fast_hard_weight_symmetric_groups": (
+        lambda q, k, h: L.info_nce_fast(q, k, 0.5, hard_negatives=h, hard_negative_weight=0.7, symmetric=True,
+                                        groups=[0, 1, 0, 2, 1]), [(5, 3), (5, 3), (5, 3)]),
 }
 
 
@@ -423,6 +427,72 @@ GRADCHECK_CASES = {
 def test_gradcheck(device, name):
     fn, shapes = GRADCHECK_CASES[name]
     _gradcheck(fn, *shapes, device=device)
+
+
+# ----------------------------------------------------------------------------- the fast path
+
+FAST_CASES = {
+    "plain": dict(),
+    "hard negatives, weight": dict(hard=True, hard_negative_weight=1.3),
+    "symmetric, sum": dict(symmetric=True, reduction="sum"),
+    "groups, none": dict(groups=[0, 1, 0, 2, 3, 2, 4, 5], reduction="none"),
+    "everything": dict(hard=True, hard_negative_weight=-0.4, symmetric=True, groups=[0, 1, 0, 2, 3, 2, 4, 5],
+                       exclude=torch.eye(8, 16, dtype=torch.bool).roll(3, 1)),
+}
+
+
+@pytest.mark.parametrize("case", list(FAST_CASES))
+def test_info_nce_fast_equals_readable_values_and_gradients(device, case):
+    dtype = f64_or_skip(device)
+    options = dict(FAST_CASES[case])
+    xs = [randn(8, 5, device=device, dtype=dtype, grad=True) for _ in range(3 if options.pop("hard", False) else 2)]
+    if len(xs) == 3:
+        options["hard_negatives"] = xs[2]
+    if "exclude" in options:
+        options["exclude"] = options["exclude"].to(device)
+    readable = L.info_nce(xs[0], xs[1], 0.1, **options)
+    fast = L.info_nce_fast(xs[0], xs[1], 0.1, **options)
+    torch.testing.assert_close(fast, readable, rtol=1e-12, atol=1e-12)
+    upstream = torch.rand_like(readable)                     # a non-uniform upstream gradient for "none"
+    assert_close_grads(grads((fast * upstream).sum(), *xs), grads((readable * upstream).sum(), *xs),
+                       rtol=1e-10, atol=1e-12)
+
+
+def test_info_nce_fast_low_precision_and_zero_rows(device):
+    q, k = randn(6, 4, device=device), randn(6, 4, device=device)
+    q[1] = 0
+    for dtype in (torch.float16, torch.bfloat16):
+        a = L.info_nce(q.to(dtype), k.to(dtype), 0.01)
+        b = L.info_nce_fast(q.to(dtype), k.to(dtype), 0.01)
+        assert a.dtype == b.dtype == torch.float32 and torch.isfinite(b)
+        torch.testing.assert_close(a, b)
+
+
+# ----------------------------------------------------------------------------- degenerate input (issue 14)
+
+def test_uniformity_of_zero_vectors_is_the_worst_value_not_the_best(device):
+    assert L.uniformity(torch.zeros(5, 3, device=device)).item() == pytest.approx(0.0, abs=1e-6)
+    # half zero rows, half one unit vector: the real squared distances are 0 and 1 (never 2 - 2 cos = 2)
+    x = torch.cat([torch.zeros(2, 3), torch.tensor([[1.0, 0, 0]] * 2)]).to(device)
+    expected = math.log((2 * 1 + 4 * math.exp(-2.0)) / 6)     # 2 pairs at distance 0, 4 pairs at 1
+    assert L.uniformity(x).item() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("weight", [float("inf"), float("-inf"), float("nan")])
+def test_info_nce_rejects_non_finite_hard_negative_weight(device, weight):
+    q, k, h = randn(4, 3, device=device), randn(4, 3, device=device), randn(4, 3, device=device)
+    for fn in (L.info_nce, L.info_nce_fast):
+        with pytest.raises(ValueError, match="hard_negative_weight must be a finite number"):
+            fn(q, k, 0.1, hard_negatives=h, hard_negative_weight=weight)
+
+
+def test_empty_batches_are_rejected(device):
+    empty = torch.zeros(0, 3, device=device)
+    cases = [lambda: L.triplet_loss(empty, empty, empty), lambda: L.contrastive_loss(empty, empty, []),
+             lambda: L.batch_triplet_loss(empty, []), lambda: L.alignment(empty, empty)]
+    for fn in cases:
+        with pytest.raises(ValueError, match="at least 1 row"):
+            fn()
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -433,13 +503,13 @@ def test_bad_input_errors(device):
         (lambda: L.info_nce(q, k, 0.0), "temperature must be"),
         (lambda: L.info_nce(q, k, -0.1), "temperature must be"),
         (lambda: L.info_nce(q, k, float("nan")), "temperature must be"),
-        (lambda: L.info_nce(q[:1], k[:1], 0.1), "at least 2"),
+        (lambda: L.info_nce(q[:1], k[:1], 0.1), "at least 2 row"),
         (lambda: L.info_nce(q, k[:3], 0.1), "same shape"),
         (lambda: L.info_nce(q, randn(4, 5, device=device), 0.1), "same shape"),
         (lambda: L.info_nce(q[0], k[0], 0.1), "2-D"),
         (lambda: L.info_nce(q, k, 0.1, hard_negatives=k[:2]), "same shape"),
         (lambda: L.info_nce(q, k, 0.1, hard_negative_weight=1.0), "needs hard_negatives"),
-        (lambda: L.info_nce(q, k, 0.1, hard_negatives=k, hard_negative_weight=float("nan")), "must be a number"),
+        (lambda: L.info_nce(q, k, 0.1, hard_negatives=k, hard_negative_weight=float("nan")), "must be a finite"),
         (lambda: L.info_nce(q, k, torch.tensor(0.1)), "temperature must be"),
         (lambda: L.info_nce(q, k, 0.1, groups=[0, 1, 2]), "groups must be 1-D with one entry per row"),
         (lambda: L.info_nce(q, k, 0.1, exclude=torch.zeros(4, 5, dtype=torch.bool)), "exclude must be"),
@@ -457,7 +527,7 @@ def test_bad_input_errors(device):
         (lambda: L.batch_triplet_loss(q, [0, 1, 0, 1], mining="easy"), "mining must be"),
         (lambda: L.cross_entropy(q, torch.tensor([0, 1]), reduction="mean"), "targets must be 1-D"),
         (lambda: L.alignment(q, k[:2]), "same shape"),
-        (lambda: L.uniformity(q[:1]), "at least 2 rows"),
+        (lambda: L.uniformity(q[:1]), "at least 2 row"),
         (lambda: L.info_nce(q.long(), k.long(), 0.1), "floating-point"),
     ]
     for fn, message in cases:

@@ -143,3 +143,37 @@ def test_clear_errors():
     model = TransformerEncoder(TransformerConfig(vocab_size=50, max_len=8, d_model=D, n_heads=H, n_layers=1))
     with pytest.raises(ValueError, match="max_len"):
         model(torch.randint(5, 50, (1, 9)))
+
+
+@pytest.mark.parametrize("positions", ["learned", "sinusoidal"])
+def test_whole_encoder_equals_nn_transformer_encoder(device, positions):
+    """The course's TransformerEncoder = embeddings + nn.TransformerEncoder(norm_first, gelu) + final LayerNorm,
+    with every weight copied, on a padded batch (real tokens compared: padding is never read downstream)."""
+    cfg = TransformerConfig(vocab_size=50, max_len=T, d_model=D, n_heads=H, n_layers=3, d_ff=24, dropout=0.0,
+                            positions=positions)
+    ours = TransformerEncoder(cfg).to(device).eval()
+    with torch.no_grad():                       # move every weight off its init so nothing matches by chance
+        for p in ours.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    layer = nn.TransformerEncoderLayer(D, H, 24, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+    ref = nn.TransformerEncoder(layer, 3, norm=nn.LayerNorm(D), enable_nested_tensor=False).to(device).eval()
+    with torch.no_grad():
+        for block, r in zip(ours.blocks, ref.layers):
+            pairs = [(r.self_attn.in_proj_weight, block.attn.qkv.weight), (r.self_attn.in_proj_bias, block.attn.qkv.bias),
+                     (r.self_attn.out_proj.weight, block.attn.proj.weight), (r.self_attn.out_proj.bias, block.attn.proj.bias),
+                     (r.linear1.weight, block.mlp.fc.weight), (r.linear1.bias, block.mlp.fc.bias),
+                     (r.linear2.weight, block.mlp.proj.weight), (r.linear2.bias, block.mlp.proj.bias),
+                     (r.norm1.weight, block.ln1.weight), (r.norm1.bias, block.ln1.bias),
+                     (r.norm2.weight, block.ln2.weight), (r.norm2.bias, block.ln2.bias)]
+            for theirs, mine in pairs:
+                theirs.copy_(mine)
+        ref.norm.weight.copy_(ours.ln_f.weight)
+        ref.norm.bias.copy_(ours.ln_f.bias)
+    ids = torch.randint(1, 50, (B, T), device=device)
+    mask = padding_mask([7, 4, 1], device=device)
+    ids = ids.masked_fill(~mask, cfg.pad_id)
+    with torch.no_grad():
+        out = ours(ids, mask)                                                     # (B, T, d)
+        expected = ref(ours.embed(ids), src_key_padding_mask=~mask)               # (B, T, d)
+    torch.testing.assert_close(out[mask], expected[mask], atol=1e-5, rtol=1e-5)
+    assert (out[mask] - ours.ln_f(ours.embed(ids))[mask]).abs().max() > 1e-2    # the blocks did change something

@@ -36,6 +36,7 @@ from gensim.models import KeyedVectors
 from gensim.models.fasttext import FastTextKeyedVectors
 
 from .. import data
+from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..inputs import check_sentences
 
 WEIGHTINGS = ("mean", "tfidf", "sif")
@@ -125,6 +126,7 @@ class AveragingEncoder:
         self._warned = False
         self._oov_rows: dict[str, int | None] = {}       # subword-built words -> row in the table
         self._oov_vectors: list[np.ndarray] = []
+        self._table: np.ndarray | None = None               # the float64 vector table _average multiplies by
 
         needs_reference = (weighting == "tfidf" or remove_components > 0
                            or (weighting == "sif" and word_counts is None and not self._has_counts()))
@@ -211,19 +213,27 @@ class AveragingEncoder:
             rows += [i] * len(known)
             cols += [r for r, _ in known]
             vals += [wt / len(known) for _, wt in known]
-        table = self.vectors.vectors                     # (V, d), then any subword-built rows
-        if self._oov_vectors:
-            table = np.vstack([table, np.stack(self._oov_vectors)])
+        n_rows = len(self.vectors.vectors) + len(self._oov_vectors)
+        if self._table is None or len(self._table) != n_rows:          # (V, d), then any subword-built rows
+            self._table = np.vstack([self.vectors.vectors, *self._oov_vectors]).astype(np.float64)
         m = sparse.csr_matrix((np.array(vals, dtype=np.float64), (rows, cols)),
-                              shape=(len(token_lists), len(table)))        # repeated (i, r) are summed
-        return np.asarray(m @ table.astype(np.float64)), empty
+                              shape=(len(token_lists), n_rows))            # repeated (i, r) are summed
+        return np.asarray(m @ self._table), empty
 
-    def encode(self, sentences: list[str], **_ignored) -> np.ndarray:
-        """Sentences -> (n, d) float32. Empty list -> (0, d); a non-str item -> TypeError naming its index."""
+    def encode(self, sentences: list[str], *, batch_size: int = DEFAULT_BATCH_SIZE, normalize: bool = False,
+               show_progress: bool | None = None) -> np.ndarray:
+        """Sentences -> (n, d) float32 (options: `minisent.contract`). A non-str item -> TypeError naming its index."""
         sentences = check_sentences(sentences)
-        emb, empty = self._average([data.tokenize_words(s) for s in sentences])
-        if len(self.components):
-            emb = remove_components(emb, self.components)
+        empty: list[int] = []
+
+        def embed(idx: list[int]) -> np.ndarray:                       # (b, d)
+            emb, empty_rows = self._average([data.tokenize_words(sentences[i]) for i in idx])
+            empty.extend(idx[j] for j in empty_rows)
+            return remove_components(emb, self.components) if len(self.components) else emb
+
+        emb = encode_batches(sentences, embed, self.dim, batch_size=batch_size, normalize=normalize,
+                             show_progress=show_progress)
+        empty.sort()
         self.n_empty, self.empty_indices = len(empty), empty
         if empty and not self._warned:
             self._warned = True
@@ -232,7 +242,7 @@ class AveragingEncoder:
                           f"(first: index {empty[0]}, {first[:60]!r}); they get the zero vector. Counted "
                           f"in .n_empty after each encode; this warning is shown once per encoder.",
                           stacklevel=2)
-        return emb.astype(np.float32)
+        return emb
 
     def __repr__(self) -> str:
         k = len(self.components)

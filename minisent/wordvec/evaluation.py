@@ -18,6 +18,7 @@ from gensim.models import KeyedVectors
 
 from ..data.corpora import WordPair, gensim_test_file
 from ..evaluate import spearman
+from ..inputs import normalize_rows
 
 ANALOGIES = "questions-words.txt"  # Mikolov's 19,544 analogy questions, shipped with gensim
 
@@ -64,8 +65,7 @@ def analogy_accuracy(wv: KeyedVectors, path=None, restrict_vocab: int | None = N
     """
     keys = wv.index_to_key[:restrict_vocab] if restrict_vocab else wv.index_to_key
     index = {k.lower(): i for i, k in reversed(list(enumerate(keys)))}   # first (most frequent) wins
-    unit = wv.vectors[:len(keys)].astype(np.float64)
-    unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)   # (R, d)
+    unit = normalize_rows(wv.vectors[:len(keys)].astype(np.float64))         # (R, d)
     questions = read_analogies(path)
     asked = [(s, *(index[w] for w in q)) for s, *q in questions if all(w in index for w in q)]
     sections: dict[str, list[int]] = {}

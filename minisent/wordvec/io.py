@@ -16,82 +16,81 @@ Offline, the course tests this on the small GloVe-format file gensim ships:
 """
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
+from gensim import utils
 from gensim.models import KeyedVectors
 
-
-def _open_text(path: Path, encoding: str):
-    opener = gzip.open if path.suffix == ".gz" else open
-    return opener(path, "rt", encoding=encoding, errors="replace")
-
-
-def _looks_like_header(line: str) -> bool:
-    fields = line.split()
-    return len(fields) == 2 and all(f.isdigit() for f in fields)
+FORMATS = ("auto", "word2vec", "glove")
 
 
 def load_text_vectors(path, format: str = "auto", limit: int | None = None, lowercase: bool = False,
                       encoding: str = "utf-8") -> KeyedVectors:
     """Word vectors from a word2vec- or GloVe-format text file (optionally .gz) -> KeyedVectors.
 
+    Read by gensim's `KeyedVectors.load_word2vec_format` (GloVe: `no_header=True`).
     format: "word2vec" (header line), "glove" (no header) or "auto" (a first line of two integers
             is a word2vec header).
-    limit:  read only the first `limit` words (files list frequent words first).
+    limit:  read only the first `limit` vectors (files list frequent words first).
     lowercase: lowercase every word, keeping the FIRST vector when two words collide ("Apple",
             "apple"): the course's tokenizer lowercases, cased vocabularies otherwise miss words.
-    A word that appears twice keeps its first vector. A line with the wrong number of values
-    raises ValueError naming the line.
+    A word that appears twice keeps its first vector. A malformed file raises ValueError naming the
+    file and its first bad line.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist. Pre-trained vectors are downloaded by hand, e.g. "
                                 f"GloVe from https://nlp.stanford.edu/projects/glove/ (unzip glove.6B.zip "
                                 f"and pass the path of glove.6B.100d.txt)")
-    if format not in ("auto", "word2vec", "glove"):
+    if format not in FORMATS:
         raise ValueError(f"format must be 'auto', 'word2vec' or 'glove', got {format!r}")
-    words: list[str] = []
-    rows: list[np.ndarray] = []
-    seen: set[str] = set()
-    dim = None
-    with _open_text(path, encoding) as fh:
-        for number, line in enumerate(fh, start=1):
-            line = line.rstrip("\n").rstrip()
-            if not line:
-                continue
-            if number == 1 and format != "glove" and _looks_like_header(line):
-                dim = int(line.split()[1])
-                continue
-            if number == 1 and format == "word2vec":
-                raise ValueError(f"{path}, line 1: expected a word2vec header '<n_words> <dim>', got "
-                                 f"{line[:60]!r} (use format='glove' for files without a header)")
-            fields = line.split(" ")
-            if dim is None:
-                dim = len(fields) - 1          # GloVe: the first line fixes the dimension
-            if len(fields) < dim + 1:
-                raise ValueError(f"{path}, line {number}: expected a word and {dim} numbers, "
-                                 f"found {len(fields)} fields")
-            # the LAST dim fields are the vector: a few GloVe words contain spaces themselves
-            word = " ".join(fields[:-dim])
-            word = word.lower() if lowercase else word
-            if word in seen:
-                continue
-            try:
-                vector = np.asarray(fields[-dim:], dtype=np.float32)
-            except ValueError:
-                raise ValueError(f"{path}, line {number}: the last {dim} fields are not all numbers") from None
-            seen.add(word)
-            words.append(word)
-            rows.append(vector)
-            if limit is not None and len(words) >= limit:
-                break
-    if not words:
+    with utils.open(str(path), "rb") as fh:
+        first = fh.readline().decode(encoding, errors="replace").split()
+    if not first:
         raise ValueError(f"{path} holds no word vectors")
-    wv = KeyedVectors(dim)
-    wv.add_vectors(words, np.stack(rows))
-    return wv
+    has_header = len(first) == 2 and all(f.isdigit() for f in first)
+    if format == "word2vec" and not has_header:
+        raise ValueError(f"{path}, line 1: expected a word2vec header '<n_words> <dim>', got "
+                         f"{' '.join(first)[:60]!r} (use format='glove' for files without a header)")
+    try:
+        wv = KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=not has_header, limit=limit,
+                                               encoding=encoding, unicode_errors="replace")
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{path}{_first_bad_line(path, encoding, has_header)}: {err}") from None
+    return _first_of_each_word(wv, lowercase)
+
+
+def _first_bad_line(path: Path, encoding: str, has_header: bool) -> str:
+    """', line N' for the first line that is not a word and as many numbers as the first one ('' if none)."""
+    dim = None
+    with utils.open(str(path), "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            fields = line.decode(encoding, errors="replace").rstrip().split(" ")
+            if number == 1 and has_header:
+                continue
+            dim = dim or len(fields) - 1
+            try:
+                np.asarray(fields[1:], dtype=np.float32)
+            except ValueError:
+                return f", line {number}"
+            if len(fields) != dim + 1:
+                return f", line {number}"
+    return ""
+
+
+def _first_of_each_word(wv: KeyedVectors, lowercase: bool) -> KeyedVectors:
+    """The vectors with each word once (its first vector), lowercased when asked. gensim keeps the first
+    of two equal words too, but leaves an empty (None) slot behind for the second."""
+    keep: dict[str, int] = {}
+    for row, word in enumerate(wv.index_to_key):
+        if word is not None:
+            keep.setdefault(word.lower() if lowercase else word, row)
+    if list(keep) == wv.index_to_key:
+        return wv
+    out = KeyedVectors(wv.vector_size)
+    out.add_vectors(list(keep), wv.vectors[list(keep.values())])
+    return out
 
 
 def load_word2vec_text(path, limit: int | None = None, lowercase: bool = False) -> KeyedVectors:
@@ -105,10 +104,8 @@ def load_glove_text(path, limit: int | None = None, lowercase: bool = False) -> 
 
 
 def save_word2vec_text(wv: KeyedVectors, path) -> Path:
-    """Write vectors in word2vec text format (readable by gensim, fastText and `load_word2vec_text`)."""
+    """Write vectors in word2vec text format with gensim's `save_word2vec_format` (readable by gensim,
+    fastText and `load_word2vec_text`)."""
     path = Path(path)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(f"{len(wv.index_to_key)} {wv.vector_size}\n")
-        for word, vector in zip(wv.index_to_key, wv.vectors):
-            fh.write(word + " " + " ".join(repr(float(x)) for x in vector) + "\n")
+    wv.save_word2vec_format(str(path), binary=False)
     return path

@@ -11,8 +11,11 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
+from pathlib import Path
 
 
 def _cmd_data(args) -> int:
@@ -99,6 +102,12 @@ def _cmd_search(args) -> int:
 def _cmd_train(args) -> int:
     import importlib
 
+    from .encoder import check_save_target
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"--out {out} already exists: pass --overwrite to replace it, or choose another folder")
+    check_save_target(out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
     module, function = TRAINERS[args.objective]
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
     train(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
@@ -161,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, help="number of optimisation steps")
     s.add_argument("--device", help="cuda | mps | cpu (default: best available, or $MINISENT_DEVICE)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--overwrite", action="store_true",
+                   help="replace a model already saved in --out (without it, an existing --out is refused)")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("download", help="fetch an optional public data set into data/cache/ (needs internet)")
@@ -173,13 +184,53 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_args(args) -> None:
+    """Every flag checked before any work starts: a bad number must not cost minutes of setup first."""
+    def at_least(flag: str, value, low) -> None:
+        if value is not None and not (value >= low and math.isfinite(value)):
+            raise ValueError(f"{flag} must be a number >= {low}, got {value}")
+
+    if args.command == "train":
+        if args.minutes is not None and not (args.minutes > 0 and math.isfinite(args.minutes)):
+            raise ValueError(f"--minutes must be a number > 0, got {args.minutes}")
+        at_least("--steps", args.steps, 1)
+        if not 0 <= args.seed < 2**32:
+            raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+    if args.command == "search":
+        at_least("--top-k", args.top_k, 1)
+    if args.command == "eval" and args.sts in ("mini", "lee"):
+        for flag, value in (("--split", args.split), ("--format", args.format)):
+            if value is not None:
+                raise ValueError(f"{flag} applies to an STS-B or SICK file; --sts {args.sts} is one fixed set "
+                                 f"without splits or formats")
+    if args.command == "demo" and args.models is not None:
+        from .models import baseline_names
+
+        for name in args.models.split(","):
+            if name.strip() not in baseline_names() and not Path(name.strip()).is_dir():
+                raise ValueError(f"--models: unknown model {name.strip()!r}; use built-in names "
+                                 f"({', '.join(baseline_names())}) or saved encoder folders, comma-separated")
+    if getattr(args, "device", None) is not None or os.environ.get("MINISENT_DEVICE"):
+        from .device import get_device
+
+        get_device(getattr(args, "device", None))  # an unknown or absent device, said now, not after training
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A bad input (a flag, a file, a device) is one line `error: ...` and exit 2, never a
+    traceback; anything else is a bug in minisent and keeps its traceback."""
+    from .device import DeviceError
+
     args = build_parser().parse_args(argv)
     try:
+        check_args(args)
         return args.func(args)
-    except (FileNotFoundError, ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (ValueError, OSError, DeviceError) as err:  # FileNotFoundError, ModelFileError, ... are among them
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted (a model being saved is left as it was before)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -35,24 +35,48 @@ def available_devices() -> list[str]:
     return found
 
 
+class DeviceError(RuntimeError):
+    """A device was asked for that this machine does not have (the message lists the ones it has)."""
+
+
+def _how_to_choose(source: str) -> str:
+    here = available_devices()
+    if source == ENV_VAR:
+        return f"devices here: {', '.join(here)}; set {ENV_VAR}={here[0]} (or another of them), or unset it"
+    return (f"devices here: {', '.join(here)}; choose one with device={here[0]!r} (--device {here[0]} on the "
+            f"command line), or for a whole session with {ENV_VAR}={here[0]}")
+
+
 def get_device(device: str | torch.device | None = None) -> torch.device:
     """Choose the device: the argument, else $MINISENT_DEVICE, else cuda -> mps -> cpu.
 
     Asking for a device that is not there is an error, not a silent fallback: a lesson that
-    claims to run on the GPU should not quietly run on the CPU.
+    claims to run on the GPU should not quietly run on the CPU. A name that is no device at all
+    ("banana") is a ValueError, a real device this machine lacks ("cuda" without a GPU) a DeviceError;
+    both messages list the devices this machine has and say how to choose one.
     """
+    if isinstance(device, torch.device):
+        device = str(device)
+    source = "device" if device is not None else ENV_VAR
     choice = device if device is not None else os.environ.get(ENV_VAR) or None
     if choice is None:
         return torch.device(available_devices()[0])
-    dev = torch.device(choice)
-    if dev.type not in _KNOWN:
-        raise ValueError(f"unknown device {choice!r}; use one of {', '.join(_KNOWN)}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {choice!r} was asked for but torch sees no CUDA GPU "
-                           f"(unset {ENV_VAR} or pass device='cpu')")
-    if dev.type == "mps" and not _mps_available():
-        raise RuntimeError(f"device {choice!r} was asked for but MPS is not available")
-    return dev
+    asked = repr(choice) if source == "device" else f"{ENV_VAR}={choice!r}"
+    if not isinstance(choice, str):
+        raise ValueError(f"device {asked} is not a device name; {_how_to_choose(source)}")
+    # checked here, before torch.device: torch.device("banana") is a bare RuntimeError naming no choice
+    kind, _, index = choice.strip().lower().partition(":")
+    if kind not in _KNOWN or (index and not index.isdigit()):
+        raise ValueError(f"unknown device {asked}: use cuda, cuda:N, mps or cpu; {_how_to_choose(source)}")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise DeviceError(f"device {asked} was asked for but torch sees no CUDA GPU here; {_how_to_choose(source)}")
+    if kind == "cuda" and index and int(index) >= torch.cuda.device_count():
+        raise DeviceError(f"device {asked} was asked for but this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                          f"numbered from 0; {_how_to_choose(source)}")
+    if kind == "mps" and not _mps_available():
+        raise DeviceError(f"device {asked} was asked for but MPS (Apple GPU) is not available here; "
+                          f"{_how_to_choose(source)}")
+    return torch.device(f"{kind}:{index}" if index else kind)
 
 
 def seed_everything(seed: int = 0, deterministic: bool = True) -> None:

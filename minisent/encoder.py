@@ -18,9 +18,11 @@ On disk a saved encoder is a folder of three files, none of them a pickle:
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -150,35 +152,153 @@ class SentenceEncoder(nn.Module):
                 "pooling": self.pooling.name, "projection_dim": self.projection_dim,
                 "max_length": self.max_length}
 
-    def save(self, directory: str | Path) -> Path:
-        """Write config.json, tokenizer.json and weights.pt (tensors only) into `directory`."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "config.json").write_text(json.dumps(self.config_dict(), indent=2), encoding="utf-8")
-        self.tokenizer.save(directory / "tokenizer.json")
-        state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
-        torch.save(state, directory / "weights.pt")
-        return directory
+    def save(self, directory: str | Path, extras: Callable[[Path], None] | None = None) -> Path:
+        """Write config.json, tokenizer.json and weights.pt (tensors only) into `directory`, atomically.
+
+        The files are written into a temporary sibling folder that then takes the place of `directory`
+        (see `replace_folder`), so the folder always holds the old model or the new one, never a mix.
+        `extras(folder)` may add files of its own (a training history, a head) before the swap.
+        """
+        def write(folder: Path) -> None:
+            (folder / "config.json").write_text(json.dumps(self.config_dict(), indent=2), encoding="utf-8")
+            self.tokenizer.save(folder / "tokenizer.json")
+            torch.save({k: v.detach().cpu() for k, v in self.state_dict().items()}, folder / "weights.pt")
+            if extras is not None:
+                extras(folder)
+
+        return replace_folder(directory, write)
 
     @classmethod
     def load(cls, directory: str | Path, device=None) -> "SentenceEncoder":
-        """Rebuild a saved encoder. Only tensors are read from weights.pt (weights_only=True)."""
+        """Rebuild a saved encoder. Only tensors are read from weights.pt (weights_only=True): no code runs.
+
+        A folder without config.json is a FileNotFoundError; a damaged file in it (not JSON, a missing or
+        unknown setting, weights that are empty, truncated, not tensors or of the wrong shapes) is a
+        ModelFileError naming the file and what is wrong with it.
+        """
         directory = Path(directory)
         cfg_path = directory / "config.json"
-        if not cfg_path.exists():
+        if not cfg_path.is_file():
             raise FileNotFoundError(f"no saved encoder in {directory} (config.json is missing)")
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        if cfg.get("format") != FORMAT:
-            raise ValueError(f"{cfg_path} is not a minisent SentenceEncoder config")
-        if cfg.get("version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{directory} was saved by a newer minisent (format {cfg['version']})")
-        tokenizer = tokenize_mod.load(directory / "tokenizer.json")
-        backbone = TransformerEncoder(TransformerConfig(**cfg["backbone"]))
-        model = cls(tokenizer, backbone, cfg["pooling"], cfg.get("projection_dim"), cfg.get("max_length"))
-        state = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
+        cfg = _read_config(cfg_path)
+        try:
+            tokenizer = tokenize_mod.load(directory / "tokenizer.json")
+        except FileNotFoundError:
+            raise ModelFileError(f"{directory / 'tokenizer.json'} is missing: save the model again") from None
+        except (ValueError, KeyError, TypeError) as err:  # not JSON / not UTF-8 / a missing field
+            raise ModelFileError(f"{directory / 'tokenizer.json'} is damaged: {_first_line(err)}") from err
+        try:
+            backbone = TransformerEncoder(TransformerConfig(**cfg["backbone"]))
+            model = cls(tokenizer, backbone, cfg["pooling"], cfg.get("projection_dim"), cfg.get("max_length"))
+        except (TypeError, ValueError) as err:  # an unknown backbone setting, an impossible value
+            raise ModelFileError(f"{cfg_path}: {_first_line(err)}") from err
+        weights = directory / "weights.pt"
+        model.load_state_dict(_check_state(read_tensors(weights), model.state_dict(), weights))
         model.eval()
         return model.to(get_device(device))
+
+
+class ModelFileError(ValueError):
+    """A saved model folder that cannot be read back; the message names the file and what is wrong with it."""
+
+
+CONFIG_KEYS = {"format", "version", "backbone", "pooling", "projection_dim", "max_length"}
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
+def _read_config(path: Path) -> dict:
+    """config.json as a dict, checked: our format, a version we know, every key known, backbone and pooling there."""
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError both are
+        raise ModelFileError(f"{path} is not valid JSON ({_first_line(err)}): the file is damaged") from None
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a minisent SentenceEncoder config (no \"format\": \"{FORMAT}\")")
+    if not isinstance(cfg.get("version", 0), int) or cfg.get("version", 0) > FORMAT_VERSION:
+        raise ModelFileError(f"{path} was saved by a newer minisent (format version {cfg.get('version')!r}); "
+                             f"this one reads version {FORMAT_VERSION}")
+    unknown = sorted(set(cfg) - CONFIG_KEYS)
+    if unknown:
+        raise ModelFileError(f"{path} has unknown key(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
+    missing = [k for k in ("backbone", "pooling") if k not in cfg]
+    if missing or not isinstance(cfg["backbone"], dict):
+        raise ModelFileError(f"{path} lacks {missing or ['a backbone dict']}: the file is damaged; "
+                             f"save the model again")
+    return cfg
+
+
+def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """A dict of tensors written by torch.save, read with weights_only=True (tensors, numbers, strings and
+    containers only: no code in the file can run). Missing, empty, truncated, foreign: a ModelFileError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing: the model folder is incomplete; save the model again")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"{path} is empty (0 bytes): an interrupted save? Save the model again")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # damaged bytes surface as EOFError, RuntimeError, UnpicklingError, IndexError, ...
+        raise ModelFileError(f"{path} cannot be read as saved tensors ({_first_line(err)}): the file is damaged "
+                             f"or not written by torch.save; save the model again") from err
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelFileError(f"{path} does not hold a dict of tensors (found {type(state).__name__})")
+    return state
+
+
+def _check_state(state: dict, expected: dict, path: Path) -> dict:
+    """`state` when it has exactly the tensors of `expected` with the same shapes, else a ModelFileError."""
+    missing = [k for k in expected if k not in state]
+    unknown = [k for k in state if k not in expected]
+    wrong = [f"{k} {tuple(state[k].shape)} (config wants {tuple(v.shape)})"
+             for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    for what, names in (("lacks", missing), ("has unknown tensor(s)", unknown), ("has wrong shapes:", wrong)):
+        if names:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            raise ModelFileError(f"{path} {what} {shown}: weights.pt does not match config.json")
+    return state
+
+
+def check_save_target(directory: str | Path) -> Path:
+    """Path(directory) when a model may be saved there: a new or empty folder, or one holding a saved model
+    (config.json), which the save replaces. A file, or a folder holding anything else, is a FileExistsError."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise FileExistsError(f"{directory} is a file, not a folder: choose another place to save the model")
+    if directory.is_dir() and any(directory.iterdir()) and not (directory / "config.json").is_file():
+        raise FileExistsError(f"{directory} holds other files, not a saved model: choose a new or empty folder "
+                              f"(saving replaces the whole folder)")
+    return directory
+
+
+def replace_folder(directory: str | Path, write: Callable[[Path], None]) -> Path:
+    """Fill a fresh temporary sibling of `directory` with write(tmp), then swap it into place.
+
+    The old folder (if any) is renamed aside, the new one renamed in, the old one removed: renames are
+    atomic, so a failure while writing leaves the old folder untouched (and no temporary left behind).
+    Only an empty folder or a saved model (one with config.json) is ever replaced: any other existing
+    folder is refused, so a typo can never delete unrelated files.
+    """
+    directory = check_save_target(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = directory.with_name(f".{directory.name}.tmp{os.getpid()}")
+    old = directory.with_name(f".{directory.name}.old{os.getpid()}")
+    for leftover in (tmp, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        write(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+    return directory
 
 
 def load(directory: str | Path, device=None) -> SentenceEncoder:

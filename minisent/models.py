@@ -58,9 +58,9 @@ def describe_models() -> str:
 
 
 def load_model(name_or_dir: str):
-    """A model by built-in name or from a saved encoder directory."""
+    """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
-    if path.is_dir():
+    if path.is_dir() and name_or_dir not in (*LEXICAL, *WORDVEC, *NEURAL):
         from .encoder import load
 
         return load(path)

@@ -431,7 +431,9 @@ def _fingerprint(model, sentences: Sequence[str], model_name: str) -> str:
 def _load_cached(path: Path):
     import scipy.sparse
 
-    return scipy.sparse.load_npz(path) if path.name.endswith(".sparse.npz") else np.load(path)["emb"]
+    if path.name.endswith(".sparse.npz"):
+        return scipy.sparse.load_npz(path)  # arrays only: scipy reads with allow_pickle=False
+    return np.load(path, allow_pickle=False)["emb"]
 
 
 def _save_cached(path_stem: Path, embeddings) -> None:

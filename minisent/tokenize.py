@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import numbers
 import os
 import re
 import unicodedata
@@ -138,15 +139,21 @@ class Tokenizer:
 
     def decode(self, ids: Iterable[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
         """Ids -> text. [PAD] [CLS] [SEP] are dropped; [UNK] and [MASK] stay visible as words."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
         drop = {PAD_ID, CLS_ID, SEP_ID} if skip_special_tokens else set()
-        return self._join([self.vocab[i] for i in ids if i not in drop])
+        return self._join([self.vocab[i] for i in self._check_ids(ids) if i not in drop])
 
     def convert_ids_to_tokens(self, ids: Iterable[int] | torch.Tensor) -> list[str]:
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        return [self.vocab[i] for i in ids]
+        return [self.vocab[i] for i in self._check_ids(ids)]
+
+    def _check_ids(self, ids: Iterable[int] | torch.Tensor) -> list[int]:
+        """Ids as a list of ints, each in [0, vocab_size): a negative id would silently index from the end."""
+        ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise TypeError(f"token ids are ints, got {i!r} ({type(i).__name__})")
+            if not 0 <= i < self.vocab_size:
+                raise ValueError(f"token id {i} is outside this vocabulary (ids 0..{self.vocab_size - 1})")
+        return [int(i) for i in ids]
 
     def __call__(self, texts: Sequence[str], max_length: int | None = None, pad_to: int | None = None,
                  add_special_tokens: bool = True) -> Batch:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import random
 import shutil
 import time
@@ -36,7 +37,7 @@ import torch.nn as nn
 
 from . import threads
 from .device import get_device
-from .encoder import SentenceEncoder
+from .encoder import SentenceEncoder, read_tensors
 from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
 from .tokenize import Batch
 from .transformer import TransformerConfig
@@ -308,18 +309,19 @@ class MLMRun:
     history: dict = field(default_factory=dict)
 
     def save(self, directory: str | Path) -> Path:
-        directory = Path(directory)
-        self.encoder.save(directory)
-        torch.save({k: v.detach().cpu() for k, v in self.objective.state_dict().items()}, directory / "mlm_head.pt")
-        (directory / "history.json").write_text(json.dumps(self.history), encoding="utf-8")
-        return directory
+        def extras(folder: Path) -> None:  # written with the encoder, before it replaces `directory`
+            head = {k: v.detach().cpu() for k, v in self.objective.state_dict().items()}
+            torch.save(head, folder / "mlm_head.pt")
+            (folder / "history.json").write_text(json.dumps(self.history), encoding="utf-8")
+
+        return self.encoder.save(directory, extras)
 
     @classmethod
     def load(cls, directory: str | Path, device=None) -> "MLMRun":
         directory = Path(directory)
         encoder = SentenceEncoder.load(directory, device)
         objective = MLMObjective(encoder.dim, encoder.tokenizer.vocab_size)
-        objective.load_state_dict(torch.load(directory / "mlm_head.pt", map_location="cpu", weights_only=True))
+        objective.load_state_dict(read_tensors(directory / "mlm_head.pt"))
         history = json.loads((directory / "history.json").read_text(encoding="utf-8"))
         return cls(encoder, objective.to(encoder.device).eval(), history)
 
@@ -382,14 +384,15 @@ def load_or_train(path: Path, load: Callable[[Path], object], train: Callable[[]
 
     "Complete" means history.json exists: every save writes it last. The rename makes the cache appear
     all at once, so a crash never leaves half a model; each process saves to its own temporary
-    directory, since two lessons may train the same default at once.
+    directory, since two lessons may train the same default at once. A complete copy that cannot be
+    read (an empty, truncated or foreign file in it) is trained again and replaced.
     """
     complete = (path / "history.json").exists()
     if complete:
         try:
             return load(path)
-        except (OSError, ValueError, KeyError, RuntimeError):
-            complete = False  # a damaged copy: train again, and replace it
+        except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError):
+            complete = False  # a damaged copy (ModelFileError is a ValueError): train again, and replace it
     result = train()
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -404,10 +407,11 @@ def load_or_train(path: Path, load: Callable[[Path], object], train: Callable[[]
 
 
 def save_with_history(encoder: SentenceEncoder, history: dict, directory) -> Path:
-    """encoder.save(directory), then its training history as history.json (written last: see load_or_train)."""
-    path = Path(encoder.save(directory))
-    (path / "history.json").write_text(json.dumps(history), encoding="utf-8")
-    return path
+    """encoder.save(directory) with its training history as history.json (see load_or_train), in one swap."""
+    def extras(folder: Path) -> None:
+        (folder / "history.json").write_text(json.dumps(history), encoding="utf-8")
+
+    return Path(encoder.save(directory, extras))
 
 
 def recent_loss(history: dict, steps: int = 20) -> float:

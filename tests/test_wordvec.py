@@ -177,12 +177,12 @@ def test_gensim_same_seed_same_vectors(tiny_tokens):
 def test_train_vectors_caches(tmp_path, tiny_tokens):
     kw = dict(sentences=tiny_tokens, cache_dir=tmp_path, progress=False, vector_size=8, epochs=1, min_count=2)
     a = wordvec.train_vectors("cbow", **kw)
-    files = list(tmp_path.glob("cbow-*.kv"))
+    files = list(tmp_path.glob("cbow-*.npz"))
     assert len(files) == 1
     b = wordvec.train_vectors("cbow", **kw)                         # read back from the file
     np.testing.assert_array_equal(a.vectors, b.vectors)
     wordvec.train_vectors("cbow", **{**kw, "window": 2})           # another setting, another file
-    assert len(list(tmp_path.glob("cbow-*.kv"))) == 2
+    assert len(list(tmp_path.glob("cbow-*.npz"))) == 2
     with pytest.raises(ValueError, match="skipgram, cbow, fasttext"):
         wordvec.train_vectors("glove", **kw)
 

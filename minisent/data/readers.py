@@ -55,9 +55,31 @@ def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
     "utf-8-sig" drops a byte-order mark; newline=None turns \\r\\n and \\r into \\n. Only the
     line break is removed, so a field may keep meaningful spaces (but a stray \\r never survives).
     """
-    with open(path, encoding="utf-8-sig", newline=None) as fh:
-        for number, line in enumerate(fh, start=1):
-            yield number, line.rstrip("\n")
+    try:
+        with open(path, encoding="utf-8-sig", newline=None) as fh:
+            for number, line in enumerate(fh, start=1):
+                yield number, line.rstrip("\n")
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(path)) from None
+
+
+def _not_utf8(path: Path) -> str:
+    """The message for a file that is not UTF-8: which line holds the first bad byte, and how to fix it."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+        return f"{path} is not valid UTF-8"
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+        return (f"{path}, line {line}: byte 0x{raw[err.start]:02x} is not UTF-8 (a Latin-1 or Windows-1252 file?); "
+                f"save the file as UTF-8, e.g. iconv -f latin1 -t utf-8")
+
+
+def _some(pairs: list, path: Path, what: str = "") -> list:
+    """`pairs`, or a ValueError when the file gave none (an empty file, a header alone, a split with no rows)."""
+    if not pairs:
+        raise ValueError(f"{path} has no sentence pairs{what}: is it empty, or the wrong file?")
+    return pairs
 
 
 def _score(text: str, path: Path, number: int, low: float = 0.0, high: float = 5.0) -> float:
@@ -114,7 +136,7 @@ def read_stsb(path: PathLike, split: str | None = None) -> list[STSPair]:
             raise ValueError(f"{path}, line {number}: expected at least 7 tab-separated columns "
                              f"(genre, file, year, id, score, sentence1, sentence2), found {len(cols)}")
         pairs.append(STSPair(cols[5].strip(), cols[6].strip(), _score(cols[4], path, number), cols[0].strip()))
-    return pairs
+    return _some(pairs, path)
 
 
 # ------------------------------------------------------------------------------------- SICK
@@ -163,7 +185,7 @@ def read_sick(path: PathLike, split: str | None = None) -> list[STSPair]:
             continue
         pairs.append(STSPair(cols[a].strip(), cols[b].strip(), _score(cols[score], path, number),
                              cols[label].strip().lower() if label is not None else ""))
-    return pairs
+    return _some(pairs, path, f" in split {split!r}" if want is not None else "")
 
 
 def guess_sts_format(path: PathLike) -> str:
@@ -195,6 +217,13 @@ def read_nli_csv(path: PathLike) -> list[NLITriplet]:
     one (negative). Extra columns are ignored; the three are found by name.
     """
     path = _existing(path)
+    try:
+        return _read_nli_rows(path)
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(path)) from None
+
+
+def _read_nli_rows(path: Path) -> list[NLITriplet]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = csv.reader(fh)
         header = next(rows, None)

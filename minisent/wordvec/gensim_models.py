@@ -12,18 +12,24 @@ fastText   skip-gram where a word's vector is the sum of its character n-gram ve
 Determinism: `workers=1` and a fixed `seed` give identical vectors on every run (with more
 workers, the order in which threads update the shared vectors changes from run to run).
 
-Cache: data/cache/wordvec/<name>-<hash>.kv, the hash covering the hyper-parameters, the gensim
-version and the tokenized corpus itself -- change any and the vectors are retrained.
+Cache: data/cache/wordvec/<name>-<hash>.npz, the hash covering the hyper-parameters, the gensim
+version and the tokenized corpus itself -- change any and the vectors are retrained. The file holds
+plain arrays only (vectors, words, counts; fastText's n-gram table), read with allow_pickle=False:
+unlike gensim's own `KeyedVectors.load` (a pickle), reading it can never run code.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import warnings
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from gensim.models import FastText, KeyedVectors, Word2Vec
+from gensim.models.fasttext import FastTextKeyedVectors
 from gensim.models.callbacks import CallbackAny2Vec
 from ..progress import tqdm
 
@@ -62,13 +68,60 @@ def _fingerprint(sentences) -> str:
 
 
 def cache_path(name: str, params: dict, sentences, cache_dir: Path | None = None) -> Path:
-    """Where vectors trained with these params on these sentences live: <cache_dir>/<name>-<hash>.kv"""
+    """Where vectors trained with these params on these sentences live: <cache_dir>/<name>-<hash>.npz"""
     import gensim
 
     key = json.dumps({"params": params, "gensim": gensim.__version__, "corpus": _fingerprint(sentences)},
                      sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-    return Path(cache_dir or data.CACHE_DIR / CACHE_SUBDIR) / f"{name}-{digest}.kv"
+    return Path(cache_dir or data.CACHE_DIR / CACHE_SUBDIR) / f"{name}-{digest}.npz"
+
+
+def save_vectors(wv: KeyedVectors, path: str | Path) -> Path:
+    """Write word vectors as plain arrays in one .npz file, atomically (a temporary file, then a rename).
+
+    words (n,) str, vectors (n, d) float32, counts (n,) int64; for fastText also vectors_vocab (n, d),
+    vectors_ngrams (buckets, d) and ngrams = [min_n, max_n, bucket]. No pickled objects.
+    """
+    path = Path(path)
+    arrays = dict(words=np.array(wv.index_to_key, dtype=str), vectors=wv.vectors,
+                  counts=np.array([wv.get_vecattr(w, "count") for w in wv.index_to_key], dtype=np.int64))
+    if isinstance(wv, FastTextKeyedVectors):
+        arrays.update(vectors_vocab=wv.vectors_vocab, vectors_ngrams=wv.vectors_ngrams,
+                      ngrams=np.array([wv.min_n, wv.max_n, wv.bucket], dtype=np.int64))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load_vectors(path: str | Path) -> KeyedVectors:
+    """Read vectors written by `save_vectors` (allow_pickle=False: arrays only, no code can run).
+
+    A damaged or foreign file raises ValueError naming it."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        words, vectors, counts = arrays["words"], arrays["vectors"], arrays["counts"]
+    except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path} is not a word-vector file written by save_vectors ({type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else ''})") from None
+    if vectors.ndim != 2 or len(words) != len(vectors) or len(counts) != len(words):
+        raise ValueError(f"{path}: {len(words)} words, {len(counts)} counts and vectors {vectors.shape} do not match")
+    if "ngrams" in arrays:
+        min_n, max_n, bucket = (int(v) for v in arrays["ngrams"])
+        wv = FastTextKeyedVectors(vectors.shape[1], min_n, max_n, bucket)
+    else:
+        wv = KeyedVectors(vectors.shape[1])
+    wv.add_vectors(words.tolist(), vectors)
+    for word, count in zip(words.tolist(), counts.tolist()):
+        wv.set_vecattr(word, "count", count)  # as training stored it: wv.get_vecattr(word, "count")
+    if "ngrams" in arrays:
+        wv.vectors_vocab, wv.vectors_ngrams = arrays["vectors_vocab"], arrays["vectors_ngrams"]
+        wv.recalc_char_ngram_buckets()
+    return wv
 
 
 class _EpochBar(CallbackAny2Vec):
@@ -115,15 +168,12 @@ def train_vectors(name: str = "skipgram", sentences: list[list[str]] | None = No
     path = cache_path(name, params, sentences, cache_dir)
     if cache and path.exists():
         try:
-            return KeyedVectors.load(str(path))
-        except Exception:  # a damaged cache file: train again and overwrite it
-            pass
+            return load_vectors(path)
+        except ValueError as err:  # a damaged cache file: say so, train again and replace it
+            warnings.warn(f"{err}; training the vectors again", stacklevel=2)
     train_params = dict(params)
     seed = train_params.pop("seed")
     wv = train_gensim(sentences, seed=seed, progress=progress, desc=name, **train_params)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}.kv")
-        wv.save(str(tmp), sep_limit=2**62)  # one file (no .npy side files), so the rename is atomic
-        os.replace(tmp, path)
+        save_vectors(wv, path)
     return wv

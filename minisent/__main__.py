@@ -103,10 +103,7 @@ def _cmd_train(args) -> int:
 
     from .encoder import check_save_target
 
-    out = Path(args.out)
-    if out.exists() and not args.overwrite and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"--out {out} already exists: pass --overwrite to replace it, or choose another folder")
-    check_save_target(out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
+    check_save_target(args.out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
     module, function = TRAINERS[args.objective]
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
     train(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
@@ -185,6 +182,10 @@ def check_args(args) -> None:
         at_least("--steps", args.steps, 1)
         if not 0 <= args.seed < 2**32:
             raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+        out = Path(args.out)
+        if out.exists() and not args.overwrite and (not out.is_dir() or any(out.iterdir())):
+            raise FileExistsError(f"--out {out} already exists: pass --overwrite to replace it, "
+                                  f"or choose another folder")
     if args.command == "search":
         at_least("--top-k", args.top_k, 1)
     if args.command == "eval" and args.sts in ("mini", "lee"):
@@ -208,13 +209,11 @@ def check_args(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A bad input (a flag, a file, a device) is one line `error: ...` and exit 2, never a
     traceback; anything else is a bug in minisent and keeps its traceback."""
-    from .device import DeviceError
-
     args = build_parser().parse_args(argv)
     try:
         check_args(args)
         return args.func(args)
-    except (ValueError, OSError, DeviceError) as err:  # FileNotFoundError, ModelFileError, ... are among them
+    except (ValueError, OSError) as err:  # FileNotFoundError, ModelFileError, device.DeviceError are among them
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:

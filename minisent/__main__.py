@@ -197,8 +197,8 @@ def check_args(args) -> None:
         from .models import baseline_names
 
         for name in args.models.split(","):
-            if name.strip() not in baseline_names() and not Path(name.strip()).is_dir():
-                raise ValueError(f"--models: unknown model {name.strip()!r}; use built-in names "
+            if name not in baseline_names() and not Path(name).is_dir():
+                raise ValueError(f"--models: unknown model {name!r}; use built-in names "
                                  f"({', '.join(baseline_names())}) or saved encoder folders, comma-separated")
     if getattr(args, "device", None) is not None or os.environ.get("MINISENT_DEVICE"):
         from .device import get_device
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted (a model being saved is left as it was before)", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return 130
 
 

@@ -104,10 +104,7 @@ def _cmd_train(args) -> int:
 
     from .encoder import check_save_target
 
-    out = Path(args.out)
-    if out.exists() and not args.overwrite and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"--out {out} already exists: pass --overwrite to replace it, or choose another folder")
-    check_save_target(out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
+    check_save_target(args.out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
     module, function = TRAINERS[args.objective]
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
     train(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
@@ -196,6 +193,10 @@ def check_args(args) -> None:
         at_least("--steps", args.steps, 1)
         if not 0 <= args.seed < 2**32:
             raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+        out = Path(args.out)
+        if out.exists() and not args.overwrite and (not out.is_dir() or any(out.iterdir())):
+            raise FileExistsError(f"--out {out} already exists: pass --overwrite to replace it, "
+                                  f"or choose another folder")
     if args.command == "search":
         at_least("--top-k", args.top_k, 1)
     if args.command == "eval" and args.sts in ("mini", "lee"):
@@ -207,8 +208,8 @@ def check_args(args) -> None:
         from .models import baseline_names
 
         for name in args.models.split(","):
-            if name.strip() not in baseline_names() and not Path(name.strip()).is_dir():
-                raise ValueError(f"--models: unknown model {name.strip()!r}; use built-in names "
+            if name not in baseline_names() and not Path(name).is_dir():
+                raise ValueError(f"--models: unknown model {name!r}; use built-in names "
                                  f"({', '.join(baseline_names())}) or saved encoder folders, comma-separated")
     if getattr(args, "device", None) is not None or os.environ.get("MINISENT_DEVICE"):
         from .device import get_device
@@ -219,17 +220,15 @@ def check_args(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command. A bad input (a flag, a file, a device) is one line `error: ...` and exit 2, never a
     traceback; anything else is a bug in minisent and keeps its traceback."""
-    from .device import DeviceError
-
     args = build_parser().parse_args(argv)
     try:
         check_args(args)
         return args.func(args)
-    except (ValueError, OSError, DeviceError) as err:  # FileNotFoundError, ModelFileError, ... are among them
+    except (ValueError, OSError) as err:  # FileNotFoundError, ModelFileError, device.DeviceError are among them
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted (a model being saved is left as it was before)", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         return 130
 
 

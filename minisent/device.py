@@ -35,8 +35,11 @@ def available_devices() -> list[str]:
     return found
 
 
-class DeviceError(RuntimeError):
-    """A device was asked for that this machine does not have (the message lists the ones it has)."""
+class DeviceError(ValueError, RuntimeError):
+    """A device was asked for that this machine does not have (the message lists the ones it has).
+
+    A bad setting, so a ValueError (what the command line reports in one line); also a RuntimeError,
+    as torch's own "no CUDA" errors are."""
 
 
 def _how_to_choose(source: str) -> str:
@@ -52,8 +55,8 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 
     Asking for a device that is not there is an error, not a silent fallback: a lesson that
     claims to run on the GPU should not quietly run on the CPU. A name that is no device at all
-    ("banana") is a ValueError, a real device this machine lacks ("cuda" without a GPU) a DeviceError;
-    both messages list the devices this machine has and say how to choose one.
+    ("banana") is a ValueError, a real device this machine lacks ("cuda" without a GPU) a DeviceError
+    (a ValueError too); both messages list the devices this machine has and say how to choose one.
     """
     if isinstance(device, torch.device):
         device = str(device)

@@ -278,7 +278,8 @@ def replace_folder(directory: str | Path, write: Callable[[Path], None]) -> Path
     """Fill a fresh temporary sibling of `directory` with write(tmp), then swap it into place.
 
     The old folder (if any) is renamed aside, the new one renamed in, the old one removed: renames are
-    atomic, so a failure while writing leaves the old folder untouched (and no temporary left behind).
+    atomic, so a failure while writing leaves the old folder untouched (and no temporary left behind);
+    a crash in the instant between the two renames leaves the old model in `.<name>.old<pid>` beside it.
     Only an empty folder or a saved model (one with config.json) is ever replaced: any other existing
     folder is refused, so a typo can never delete unrelated files.
     """

@@ -1,9 +1,11 @@
 """The command line, run as a user runs it (a subprocess), plus in-process checks of its parts."""
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from minisent.__main__ import main
 from minisent.evaluate import LEADERBOARD_COLUMNS
@@ -11,8 +13,10 @@ from minisent.evaluate import LEADERBOARD_COLUMNS
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "minisent", *args], capture_output=True, text=True, timeout=300)
+def run_cli(*args, **env):
+    """`python -m minisent ARGS` in a subprocess; keyword arguments are set in its environment."""
+    return subprocess.run([sys.executable, "-m", "minisent", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env})
 
 
 def test_help_lists_every_command():
@@ -85,3 +89,78 @@ def test_search_prints_the_nearest_sentences(monkeypatch, tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[0] == f"1.000  {corpus[42]}"
     assert float(out[1].split()[0]) <= 1.0
+
+
+# ------------------------------------------------- bad input: exit 2, one line `error: ...`, no traceback
+def assert_one_line_error(result, *words):
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "mlm", "--minutes", "0"], ["--minutes", "> 0"]),
+    (["train", "mlm", "--minutes", "-1"], ["--minutes", "-1"]),
+    (["train", "simcse", "--minutes", "nan"], ["--minutes", "nan"]),
+    (["train", "triplet", "--steps", "-1"], ["--steps", ">= 1"]),
+    (["train", "mlm", "--seed", "-3"], ["--seed"]),
+    (["train", "mlm", "--device", "banana"], ["'banana'", "devices here: ", "cpu"]),
+])
+def test_bad_train_flags_are_refused_before_any_work(args, words, tmp_path):
+    out = tmp_path / "model"
+    result = run_cli(*args, "--out", str(out), MINISENT_CACHE_DIR=str(tmp_path / "cache"))
+    assert_one_line_error(result, *words)
+    assert result.stdout == "" and not out.exists() and not (tmp_path / "cache").exists()  # no work was started
+
+
+@pytest.mark.parametrize("args, words", [
+    (["search", "the moon", "--top-k", "0"], ["--top-k"]),
+    (["eval", "--model", "tfidf", "--sts", "mini", "--split", "test"], ["--split", "mini"]),
+    (["eval", "--model", "tfidf", "--sts", "lee", "--format", "sick"], ["--format", "lee"]),
+    (["demo", "--models", "tfidf,no-such-model"], ["no-such-model"]),
+])
+def test_bad_flags_of_other_commands_are_refused_before_any_work(args, words, tmp_path):
+    result = run_cli(*args, MINISENT_CACHE_DIR=str(tmp_path / "cache"))
+    assert_one_line_error(result, *words)
+    assert result.stdout == "" and not (tmp_path / "cache").exists()
+
+
+def test_a_device_that_is_not_here_is_one_line_error(monkeypatch):
+    monkeypatch.setenv("MINISENT_DEVICE", "banana")
+    assert_one_line_error(run_cli("eval", "--model", "tfidf"), "MINISENT_DEVICE='banana'", "devices here: ")
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("MINISENT_DEVICE", "cuda")
+        assert_one_line_error(run_cli("search", "the moon"), "no CUDA GPU", "devices here: ")
+
+
+def test_a_damaged_model_folder_is_one_line_error(tmp_path):
+    from minisent.encoder import SentenceEncoder
+    from minisent.tokenize import WordTokenizer
+    from minisent.transformer import TransformerConfig
+
+    tok = WordTokenizer.train(["a small model for a test"], min_count=1)
+    folder = tmp_path / "model"
+    SentenceEncoder.create(tok, TransformerConfig(vocab_size=tok.vocab_size, d_model=8, n_heads=2, n_layers=1)).save(
+        folder)
+    (folder / "weights.pt").write_bytes(b"")
+    assert_one_line_error(run_cli("eval", "--model", str(folder)), str(folder / "weights.pt"), "empty")
+    (folder / "config.json").write_text('{"format": "minisent.SentenceEncoder", "version": 1}')
+    assert_one_line_error(run_cli("search", "a", "--model", str(folder)), str(folder / "config.json"), "backbone")
+
+
+def test_train_out_an_existing_model_needs_overwrite(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    result = run_cli("train", "mlm", "--out", str(folder), "--steps", "1")
+    assert_one_line_error(result, str(folder), "--overwrite")
+    assert (folder / "config.json").read_text() == "{}"
+
+
+def test_a_latin1_sts_file_is_one_line_error_naming_the_line(tmp_path):
+    sts = tmp_path / "sts.csv"
+    sts.write_bytes("main-news\tf\t2024\t1\t4.0\tA caf\u00e9 opened.\tA cafe opened.\n".encode("latin-1"))
+    assert_one_line_error(run_cli("eval", "--model", "tfidf", "--sts", str(sts)), f"{sts}, line 1", "UTF-8")

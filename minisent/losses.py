@@ -241,7 +241,7 @@ def info_nce(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_nega
     """
     mask = _check_info_nce(query, key, temperature, hard_negatives, hard_negative_weight, groups, exclude, reduction)
     q, k = normalize(_f32(query), eps), normalize(_f32(key), eps)          # (B, d) unit rows
-    logits = q @ k.T / temperature                                         # (B, B) cosines / τ; positives on the diagonal
+    logits = q @ k.T / temperature                                         # (B, B) cosine / τ, positives on the diagonal
     if hard_negatives is not None:
         h = normalize(_f32(hard_negatives), eps)                           # (B, d)
         own = hard_negative_weight * torch.eye(len(q), dtype=q.dtype, device=q.device)   # w at (i, i) of the block
@@ -256,7 +256,7 @@ def info_nce(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_nega
 
 
 def _check_info_nce(query, key, temperature, hard_negatives, weight, groups, exclude, reduction) -> Tensor | None:
-    """The checks of info_nce (and losses_fast.info_nce_fast). -> the (B, C) bool mask of columns that are no negative, or None."""
+    """The checks of info_nce and losses_fast.info_nce_fast. -> (B, C) bool mask of non-negative columns, or None."""
     _check("query", query, rows=2)
     _check("key", key, like=query)
     _check_options(reduction=reduction)

@@ -90,7 +90,8 @@ def test_no_import_cycle_at_import_time():
 
 
 def test_lower_layers_import_nothing_above_them():
-    for low in ("minisent.losses", "minisent.losses_fast", "minisent.inputs", "minisent.contract", "minisent.transformer"):
+    for low in ("minisent.losses", "minisent.losses_fast", "minisent.inputs", "minisent.contract",
+                "minisent.transformer"):
         allowed = {"minisent.inputs", "minisent.progress", "minisent.losses"}
         assert imports(low, lazy=True) <= allowed, (low, imports(low, lazy=True) - allowed)
 

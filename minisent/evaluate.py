@@ -35,7 +35,9 @@ def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"cosine needs two (n, d) arrays of the same shape, got {a.shape} and {b.shape}")
-    return (normalize_rows(a, eps) * normalize_rows(b, eps)).sum(axis=1)
+    num = (a * b).sum(axis=1)
+    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.where(den > eps, num / np.maximum(den, eps), 0.0)
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray | None = None, eps: float = 1e-12) -> np.ndarray:

@@ -1,17 +1,14 @@
 """Losses that shape an embedding space, written out by hand. Pull matching things together, push the rest apart.
 
-    contrastive_loss    labelled pairs              (Hadsell, Chopra & LeCun 2006)
-    triplet_loss        given (anchor, pos, neg)    (Schroff et al. 2015, FaceNet)
+    contrastive_loss    labelled pairs (Hadsell, Chopra & LeCun 2006)
+    triplet_loss        given (anchor, positive, negative) (FaceNet, Schroff et al. 2015)
     batch_triplet_loss  triplets mined from labels: all / hard / semi-hard
-    info_nce            in-batch softmax over cosines / temperature (CPC, SimCLR's NT-Xent, SimCSE),
-                        optional hard negatives, symmetric form, false-negative masks
-    alignment,          how close positives are / how evenly points cover the sphere
-    uniformity          (Wang & Isola 2020), used as metrics
+    info_nce            in-batch softmax over cosines / temperature (CPC, SimCLR's NT-Xent, SimCSE)
+    alignment, uniformity   how close positives are / how evenly points cover the sphere (Wang & Isola 2020)
 
-Shapes: B = batch size (rows), d = embedding width, C = number of candidate columns. Each loss is the
-readable formula on top of the small helpers that come first; nothing here calls a ready-made torch loss
-(F.cross_entropy, ...): those are what the tests compare to. `info_nce_fast` (at the end) is the same
-function as `info_nce` with its backward written by hand; benchmarks/bench_losses.py measures both.
+B = batch size (rows), d = embedding width. Each loss is the readable formula on the small helpers that come
+first; no ready-made torch loss is called (those are what the tests compare to). `minisent.losses_fast` holds
+`info_nce_fast`: `info_nce` with its backward derived by hand; benchmarks/bench_losses.py times both.
 """
 from __future__ import annotations
 
@@ -21,13 +18,11 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from .inputs import EPS as NORM_EPS, normalize_rows
 
 __all__ = ["normalize", "pairwise_distances", "logsumexp", "log_softmax", "cross_entropy", "contrastive_loss",
-           "triplet_loss", "batch_triplet_loss", "MinedTriplets", "info_nce", "info_nce_fast", "alignment",
-           "uniformity"]
+           "triplet_loss", "batch_triplet_loss", "MinedTriplets", "info_nce", "alignment", "uniformity"]
 
 DISTANCES = ("euclidean", "cosine")
 MINING = ("all", "hard", "semi-hard")
@@ -37,7 +32,6 @@ normalize = normalize_rows  # x / max(||x||, eps) per row, (B, d) -> (B, d); a z
 
 
 # ----------------------------------------------------------------------------- input checks (public boundary)
-
 def _check(name: str, x, rows: int = 1, like: Tensor | None = None) -> None:
     """x must be a float (B, d) tensor with at least `rows` rows (and the shape of `like`)."""
     if not isinstance(x, Tensor):
@@ -51,6 +45,10 @@ def _check(name: str, x, rows: int = 1, like: Tensor | None = None) -> None:
         raise ValueError(f"{name} needs at least {rows} row(s), got B={x.shape[0]}")
 
 
+def _finite(x) -> bool:
+    return isinstance(x, numbers.Real) and math.isfinite(x)
+
+
 def _check_options(distance=None, reduction=None, margin=None, mining=None) -> None:
     for name, value, choices in (("distance", distance, DISTANCES), ("reduction", reduction, REDUCTIONS),
                                  ("mining", mining, MINING)):
@@ -58,10 +56,6 @@ def _check_options(distance=None, reduction=None, margin=None, mining=None) -> N
             raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     if margin is not None and not (_finite(margin) and margin >= 0):
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
-
-
-def _finite(x) -> bool:
-    return isinstance(x, numbers.Real) and math.isfinite(x)
 
 
 def _labels(name: str, labels, n: int, device) -> Tensor:
@@ -81,10 +75,8 @@ def _f32(x: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- building blocks
-
 def _squared_distances(x: Tensor, y: Tensor) -> Tensor:
-    """||x_i - y_j||^2 = ||x_i||^2 + ||y_j||^2 - 2 x_i.y_j for all pairs: (N, d), (M, d) -> (N, M), >= 0.
-    One matmul (the Gram matrix x @ y.T) instead of an (N, M, d) difference; rounding can dip below 0."""
+    """||x_i - y_j||^2 = ||x_i||^2 + ||y_j||^2 - 2 x_i.y_j, one matmul: (N, d), (M, d) -> (N, M), clamped >= 0."""
     return ((x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)).clamp_min(0.0)
 
 
@@ -108,10 +100,7 @@ def _rowwise_distance(a: Tensor, b: Tensor, distance: str) -> Tensor:
 
 
 def logsumexp(x: Tensor, dim: int = -1, keepdim: bool = False) -> Tensor:
-    """log sum_j exp(x_j) = m + log sum_j exp(x_j - m),  m = max_j x_j.
-
-    After subtracting the max every exp() is in (0, 1] and one equals 1: no overflow, no log(0).
-    """
+    """log sum_j exp(x_j) = m + log sum_j exp(x_j - m), m = max_j x_j: every exp() <= 1, one = 1 (no overflow)."""
     m = x.amax(dim=dim, keepdim=True).detach()     # a constant shift: it cancels in the math
     out = m + (x - m).exp().sum(dim=dim, keepdim=True).log()
     return out if keepdim else out.squeeze(dim)
@@ -137,7 +126,6 @@ def cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
 
 
 # ----------------------------------------------------------------------------- contrastive and triplet
-
 def contrastive_loss(x1: Tensor, x2: Tensor, labels, margin: float = 0.5, distance: str = "cosine",
                      reduction: str = "mean", eps: float = EPS) -> Tensor:
     """Contrastive loss on labelled pairs (Hadsell, Chopra & LeCun 2006).
@@ -236,7 +224,6 @@ def batch_triplet_loss(embeddings: Tensor, labels, margin: float = 1.0, distance
 
 
 # ----------------------------------------------------------------------------- InfoNCE
-
 def info_nce(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_negatives: Tensor | None = None,
              hard_negative_weight: float = 0.0, symmetric: bool = False, groups=None, exclude: Tensor | None = None,
              reduction: str = "mean", eps: float = NORM_EPS) -> Tensor:
@@ -254,7 +241,7 @@ def info_nce(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_nega
     """
     mask = _check_info_nce(query, key, temperature, hard_negatives, hard_negative_weight, groups, exclude, reduction)
     q, k = normalize(_f32(query), eps), normalize(_f32(key), eps)          # (B, d) unit rows
-    logits = q @ k.T / temperature                                         # (B, B) cosines / τ; positives on the diagonal
+    logits = q @ k.T / temperature                                         # (B, B) cosine / τ, positives on the diagonal
     if hard_negatives is not None:
         h = normalize(_f32(hard_negatives), eps)                           # (B, d)
         own = hard_negative_weight * torch.eye(len(q), dtype=q.dtype, device=q.device)   # w at (i, i) of the block
@@ -269,7 +256,7 @@ def info_nce(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_nega
 
 
 def _check_info_nce(query, key, temperature, hard_negatives, weight, groups, exclude, reduction) -> Tensor | None:
-    """The checks of info_nce / info_nce_fast. -> the (B, C) bool mask of columns that are no negative, or None."""
+    """The checks of info_nce and losses_fast.info_nce_fast. -> (B, C) bool mask of non-negative columns, or None."""
     _check("query", query, rows=2)
     _check("key", key, like=query)
     _check_options(reduction=reduction)
@@ -300,7 +287,6 @@ def _check_info_nce(query, key, temperature, hard_negatives, weight, groups, exc
 
 
 # ----------------------------------------------------------------------------- alignment / uniformity
-
 def alignment(x: Tensor, y: Tensor, alpha: float = 2.0, eps: float = NORM_EPS) -> Tensor:
     """Alignment (Wang & Isola 2020), lower is better:  mean_i ||x^_i - y^_i||^alpha,  x^ = x / ||x||.
 
@@ -323,75 +309,3 @@ def uniformity(x: Tensor, t: float = 2.0, eps: float = NORM_EPS) -> Tensor:
     sq = _squared_distances(x, x)                                          # (B, B)
     i, j = torch.triu_indices(len(x), len(x), offset=1, device=x.device)   # each pair once
     return logsumexp(-t * sq[i, j], dim=0) - math.log(len(i))
-
-
-# ----------------------------------------------------------------------------- the fast path
-
-def info_nce_fast(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_negatives: Tensor | None = None,
-                  hard_negative_weight: float = 0.0, symmetric: bool = False, groups=None,
-                  exclude: Tensor | None = None, reduction: str = "mean", eps: float = NORM_EPS) -> Tensor:
-    """`info_nce` with the same arguments and values (tests check values and gradients), computed as one
-    autograd node whose backward is written by hand (`_CosineInfoNCE`) instead of ~12 small recorded ones."""
-    mask = _check_info_nce(query, key, temperature, hard_negatives, hard_negative_weight, groups, exclude, reduction)
-    B = query.shape[0]
-    q, k = _f32(query), _f32(key)
-    candidates = k if hard_negatives is None else torch.cat([k, _f32(hard_negatives)])    # (C, d)
-    bias = None                                  # added to the logits: w on (i, B + i), -inf where masked
-    if hard_negative_weight != 0 or mask is not None:
-        bias = torch.zeros(B, len(candidates), device=q.device, dtype=q.dtype)
-        bias[:, B:].diagonal().fill_(hard_negative_weight)
-        if mask is not None:
-            bias.masked_fill_(mask, -math.inf)
-    mean = reduction == "mean" and not symmetric
-    loss = _CosineInfoNCE.apply(q, candidates, temperature, bias, eps, mean)      # (B,) or its mean
-    if symmetric:
-        back = _CosineInfoNCE.apply(k, q, temperature, None if mask is None else bias[:, :B].T, eps, False)
-        loss = 0.5 * (loss + back)
-    return loss if mean else _reduce(loss, reduction)
-
-
-class _CosineInfoNCE(torch.autograd.Function):
-    """query (B, d), candidates (C, d) (candidate i is query i's positive), bias (B, C) or None -> loss (B,) or mean.
-
-        forward:   q^, k^ = unit rows;   z = q^ k^T / temperature + bias;   loss_i = logsumexp_j z_ij - z_ii
-        backward:  G = (softmax(z) - onehot) * grad_loss / temperature                      (B, C)
-                   dL/dq^ = G k^,   dL/dk^ = G^T q^,   dL/dx = (dL/dx^ - x^ (x^ . dL/dx^)) / ||x||
-
-    A query is pulled toward its positive and pushed from each candidate by the probability the softmax
-    gives it; the last step drops the radial part, so points only slide along the sphere.
-    """
-
-    @staticmethod
-    def forward(ctx, query, candidates, temperature, bias, eps, mean):
-        B = len(query)
-        x = torch.cat([query, candidates])                       # (B + C, d): normalise all at once
-        norm = x.norm(dim=1, keepdim=True).clamp_min(eps)        # (B + C, 1)
-        x = x / norm
-        q, k = x[:B], x[B:]
-        if bias is None:
-            logits = (q @ k.T).mul_(1.0 / temperature)           # (B, C)
-        else:
-            logits = torch.addmm(bias, q, k.T, alpha=1.0 / temperature)
-        row_max = logits.amax(dim=1, keepdim=True)                # (B, 1)
-        exp = (logits - row_max).exp_()                           # (B, C) in [0, 1]
-        sum_exp = exp.sum(dim=1, keepdim=True)                    # (B, 1) >= 1
-        loss = (sum_exp.log() + row_max).squeeze(1) - logits.diagonal()   # (B,)
-        ctx.save_for_backward(x, norm, exp, sum_exp)
-        ctx.temperature, ctx.eps, ctx.mean = temperature, eps, mean
-        return loss.mean() if mean else loss
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_loss):
-        x, norm, exp, sum_exp = ctx.saved_tensors
-        B = len(exp)
-        scale = grad_loss * (1.0 / ctx.temperature)
-        scale = (scale / B).expand(B) if ctx.mean else scale      # (B,) upstream gradient per row
-        G = exp * (scale[:, None] / sum_exp)                      # softmax * scale
-        G.diagonal().sub_(scale)                                  # minus the one-hot at (i, i)
-        grad = torch.empty_like(x)                                # (B + C, d) w.r.t. the unit rows
-        torch.mm(G, x[B:], out=grad[:B])
-        torch.mm(G.T, x[:B], out=grad[B:])
-        radial = x * (x * grad).sum(1, keepdim=True)              # the part along x^ (none below eps)
-        grad = (grad - radial * (norm > ctx.eps)) / norm
-        return grad[:B], grad[B:], None, None, None, None

@@ -109,3 +109,13 @@ def test_bad_input(model):
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
             model.encode(SENTENCES, batch_size=bad)
+
+
+def test_models_command_lists_every_registered_model_once(capsys):
+    from minisent.__main__ import main
+
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(MODELS)
+    for line, (name, model) in zip(lines, MODELS.items()):
+        assert line.split(None, 1)[1] == model.description and "\n" not in model.description

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import tiny_encoder
 from minisent import encoder as encoder_mod
 from minisent.encoder import SentenceEncoder
 from minisent.tokenize import BPETokenizer
-from minisent.transformer import TransformerConfig
 
 SENTENCES = [
     "The river bank was flooded after the storm.",
@@ -27,8 +27,8 @@ def tok():
 
 
 def make(tok, pooling="mean", max_len=32, projection_dim=None):
-    cfg = TransformerConfig(vocab_size=tok.vocab_size, max_len=max_len, d_model=16, n_heads=2, n_layers=2)
-    return SentenceEncoder.create(tok, cfg, pooling=pooling, projection_dim=projection_dim, seed=0)
+    return tiny_encoder(tok, pooling=pooling, projection_dim=projection_dim, max_len=max_len, d_model=16, n_layers=2,
+                        dropout=0.1)
 
 
 def test_encode_contract(tok):

@@ -6,11 +6,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from minisent.encoder import SentenceEncoder
+from conftest import tiny_encoder
 from minisent.mlm import MLMBatches, MLMObjective
 from minisent.tokenize import BPETokenizer
 from minisent.train import CHECKPOINT_FILE, fit
-from minisent.transformer import TransformerConfig
 
 SENTENCES = [
     "the cat sat on the mat .", "the dog sat on the rug .", "a cat and a dog played in the garden .",
@@ -26,9 +25,7 @@ def tok():
 
 
 def tiny(tok, dropout=0.1, seed=0):
-    cfg = TransformerConfig(vocab_size=tok.vocab_size, max_len=32, d_model=32, n_heads=2, n_layers=1, d_ff=64,
-                            dropout=dropout)
-    return SentenceEncoder.create(tok, cfg, seed=seed), MLMObjective(32, tok.vocab_size)
+    return tiny_encoder(tok, seed=seed, dropout=dropout), MLMObjective(32, tok.vocab_size)
 
 
 class NoisyMLM(MLMObjective):

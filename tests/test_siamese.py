@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import minisent
+from conftest import tiny_encoder
 from minisent import siamese
 from minisent.data import NLITriplet
 from minisent.data.triplets import section_triplets
@@ -49,9 +50,7 @@ def tok():
 
 
 def tiny(tok, seed=0):
-    cfg = TransformerConfig(vocab_size=tok.vocab_size, max_len=32, d_model=32, n_heads=2, n_layers=1, d_ff=64,
-                            dropout=0.0)
-    return SentenceEncoder.create(tok, cfg, seed=seed)
+    return tiny_encoder(tok, seed=seed)
 
 
 def test_training_lowers_the_loss_and_raises_triplet_accuracy(tok, device):

@@ -9,14 +9,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import tiny_encoder
 from minisent import simcse
 from minisent.data import NLITriplet
-from minisent.encoder import SentenceEncoder
 from minisent.sampler import normalize_text
 from minisent.simcse import (SentenceBatches, SimCSEConfig, SupervisedSimCSE, TripletBatches, UnsupervisedSimCSE,
                              embed, train_simcse, train_simcse_sup, word2vec_init_)
 from minisent.tokenize import BPETokenizer
-from minisent.transformer import TransformerConfig
 
 SUBJECTS = ["the cat", "a dog", "my sister", "the old farmer", "a small bird", "the teacher"]
 VERBS = ["watched", "followed", "painted", "found", "fed", "called"]
@@ -33,9 +32,7 @@ def tok():
 
 
 def tiny(tok, dropout=0.1, seed=0):
-    cfg = TransformerConfig(vocab_size=tok.vocab_size, max_len=32, d_model=32, n_heads=2, n_layers=1, d_ff=64,
-                            dropout=dropout)
-    return SentenceEncoder.create(tok, cfg, seed=seed)
+    return tiny_encoder(tok, seed=seed, dropout=dropout)
 
 
 def view_retrieval(model, sentences, seed=0):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import tiny_encoder
 from minisent.encoder import SentenceEncoder
 from minisent.mlm import IGNORE, MLMBatches, MLMObjective, evaluate_mlm, fill_mask, mask_tokens, unigram_entropy
 from minisent.tokenize import CLS_ID, MASK_ID, SEP_ID, BPETokenizer, pad_batch
 from minisent.train import MLMRun, fit, lr_at, train_mlm
-from minisent.transformer import TransformerConfig
 
 SENTENCES = [
     "the cat sat on the mat .",
@@ -30,8 +30,7 @@ def tok():
 
 
 def tiny(tok, seed=0):
-    cfg = TransformerConfig(vocab_size=tok.vocab_size, max_len=32, d_model=32, n_heads=2, n_layers=2, dropout=0.0)
-    return SentenceEncoder.create(tok, cfg, seed=seed), MLMObjective(32, tok.vocab_size)
+    return tiny_encoder(tok, seed=seed, n_layers=2, d_ff=128), MLMObjective(32, tok.vocab_size)
 
 
 def test_mask_tokens_statistics():

@@ -159,8 +159,10 @@ def test_whole_encoder_equals_nn_transformer_encoder(device, positions):
     ref = nn.TransformerEncoder(layer, 3, norm=nn.LayerNorm(D), enable_nested_tensor=False).to(device).eval()
     with torch.no_grad():
         for block, r in zip(ours.blocks, ref.layers):
-            pairs = [(r.self_attn.in_proj_weight, block.attn.qkv.weight), (r.self_attn.in_proj_bias, block.attn.qkv.bias),
-                     (r.self_attn.out_proj.weight, block.attn.proj.weight), (r.self_attn.out_proj.bias, block.attn.proj.bias),
+            pairs = [(r.self_attn.in_proj_weight, block.attn.qkv.weight),
+                     (r.self_attn.in_proj_bias, block.attn.qkv.bias),
+                     (r.self_attn.out_proj.weight, block.attn.proj.weight),
+                     (r.self_attn.out_proj.bias, block.attn.proj.bias),
                      (r.linear1.weight, block.mlp.fc.weight), (r.linear1.bias, block.mlp.fc.bias),
                      (r.linear2.weight, block.mlp.proj.weight), (r.linear2.bias, block.mlp.proj.bias),
                      (r.norm1.weight, block.ln1.weight), (r.norm1.bias, block.ln1.bias),

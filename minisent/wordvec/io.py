@@ -58,6 +58,7 @@ def load_text_vectors(path, format: str = "auto", limit: int | None = None, lowe
                                                encoding=encoding, unicode_errors="replace")
     except (ValueError, TypeError) as err:
         raise ValueError(f"{path}{_first_bad_line(path, encoding, has_header)}: {err}") from None
+    wv.expandos.pop("count", None)          # gensim makes counts up from the line order: these files have none
     return _first_of_each_word(wv, lowercase)
 
 

@@ -2,6 +2,7 @@
 
     load_model("tfidf")           the lexical baseline
     load_model("sif-word2vec")    an averaging baseline (trained on the offline corpus, cached)
+    load_model("minilm")          the published all-MiniLM-L6-v2 in the course's Transformer (lesson 13)
     load_model("path/to/dir")     a SentenceEncoder saved with .save(dir)
 
 Each returns an object with `encode(list[str]) -> np.ndarray (n, d)`.
@@ -17,6 +18,7 @@ NEURAL = {
     "mlm": ("train", "pretrained_mlm"),              # masked-LM pretraining (lesson 03)
     "simcse": ("simcse", "pretrained_simcse"),       # unsupervised SimCSE with word-dropping noise (lesson 07)
     "simcse-sup": ("simcse", "pretrained_simcse_sup"),  # supervised SimCSE on the NLI triplets (lesson 08)
+    "minilm": ("pretrained.minilm", "load_minilm"),  # published all-MiniLM-L6-v2 weights, the course's ceiling (lesson 13)
 }
 
 

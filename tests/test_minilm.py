@@ -146,6 +146,18 @@ def test_wordpiece_batch_is_the_course_format():
     assert batch.input_ids[:, 0].eq(tok.cls_id).all() and tok.cls_id == 101 and tok.unk_id == 100
 
 
+def test_an_encoder_with_wordpiece_saves_and_loads(tmp_path):
+    from minisent.encoder import SentenceEncoder, load
+
+    tok = WordPieceTokenizer.from_vocab_file(FOLDER / "vocab.txt")
+    enc = SentenceEncoder.create(tok, TransformerConfig(d_model=16, n_heads=2, n_layers=1, norm="post",
+                                                        type_vocab_size=2, layer_norm_eps=1e-12), seed=0)
+    texts = ["Tokenization, naïvely!", "a second sentence"]
+    back = load(enc.save(tmp_path / "enc"), device="cpu")
+    assert back.tokenizer.encode(texts[0]) == tok.encode(texts[0])
+    np.testing.assert_array_equal(back.encode(texts), enc.encode(texts))
+
+
 # ------------------------------------------------------------------------- the architecture
 def test_post_norm_block_equals_torch_post_norm_layer():
     torch.manual_seed(0)

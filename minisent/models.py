@@ -2,6 +2,7 @@
 
     load_model("tfidf")           the lexical baseline
     load_model("sif-word2vec")    an averaging baseline (trained on the offline corpus, cached)
+    load_model("minilm")          the published all-MiniLM-L6-v2 in the course's Transformer (lesson 13)
     load_model("path/to/dir")     a SentenceEncoder saved with .save(dir)
 
 Each returns an object with the `encode` of `minisent.contract`; `python -m minisent models` lists them.
@@ -35,10 +36,12 @@ MODELS: dict[str, BuiltIn] = {
                             "wordvec", "build_baseline", ("sif-fasttext",)),
     "mlm": BuiltIn("the tiny Transformer after masked-LM pretraining, mean pooling (lesson 03)",
                    "train", "pretrained_mlm"),
-    "simcse": BuiltIn("unsupervised SimCSE with word-dropping noise on the tiny Transformer (lesson 07)",
+    "simcse": BuiltIn("unsupervised SimCSE (crop + word-deletion noise, SIF-weighted pooling) on the tiny Transformer (lesson 07)",
                       "simcse", "pretrained_simcse"),
     "simcse-sup": BuiltIn("supervised SimCSE on the NLI triplets, contradictions as hard negatives (lesson 08)",
                           "simcse", "pretrained_simcse_sup"),
+    "minilm": BuiltIn("the published all-MiniLM-L6-v2 weights in the course's Transformer: the ceiling (lesson 13)",
+                      "pretrained.minilm", "load_minilm"),
 }
 
 
@@ -60,7 +63,7 @@ def describe_models() -> str:
 def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
-    if path.is_dir() and name_or_dir not in (*LEXICAL, *WORDVEC, *NEURAL):
+    if path.is_dir() and name_or_dir not in MODELS:
         from .encoder import load
 
         return load(path)

@@ -202,6 +202,10 @@ def from_dict(state: dict) -> Tokenizer:
         return BPETokenizer(state["vocab"], [tuple(m) for m in state["merges"]], lowercase=state["lowercase"])
     if kind == "word":
         return WordTokenizer(state["vocab"], lowercase=state["lowercase"])
+    if kind == "wordpiece":  # BERT's vocabulary (lesson 13)
+        from .pretrained.wordpiece import WordPieceTokenizer
+
+        return WordPieceTokenizer(state["vocab"], lowercase=state["lowercase"])
     raise ValueError(f"unknown tokenizer kind {kind!r} (expected 'bpe' or 'word')")
 
 

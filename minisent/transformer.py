@@ -5,6 +5,13 @@
                              x = x + MLP(LayerNorm(x))            each token thinks alone
       --> LayerNorm --> hidden (B, T, d)    one vector per token; pooling turns them into one
 
+That is the course's default (pre-LayerNorm, as GPT-2). BERT-style models (lesson 13 loads one) are
+the same code with `TransformerConfig(norm="post", type_vocab_size=2, layer_norm_eps=1e-12)`:
+
+    ids --token + position + token-type embedding--> LayerNorm --> x
+      --> n_layers x Block:  x = LayerNorm(x + Attention(x))
+                             x = LayerNorm(x + MLP(x))       --> hidden (no final LayerNorm)
+
 Shapes: B batch, T tokens, d = d_model, h heads, dh = d / h per head.
 
 Attention (Vaswani et al., 2017), per head:
@@ -42,6 +49,9 @@ class TransformerConfig:
     causal: bool = False        # True: token t sees only tokens <= t (a decoder / GPT-style mask)
     fast_attention: bool = False  # True: use torch's fused scaled_dot_product_attention
     pad_id: int = 0
+    norm: str = "pre"           # "pre": x + f(LN(x)), final LN (GPT-2); "post": LN(x + f(x)), LN on the embeddings (BERT)
+    type_vocab_size: int = 0    # > 0: BERT's token-type (segment) embeddings; type 0 unless token_type_ids are given
+    layer_norm_eps: float = 1e-5  # every LayerNorm's epsilon (torch's default; BERT uses 1e-12)
 
     def __post_init__(self):
         if self.d_ff is None:
@@ -50,6 +60,8 @@ class TransformerConfig:
             raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
         if self.positions not in ("learned", "sinusoidal"):
             raise ValueError(f"positions must be 'learned' or 'sinusoidal', got {self.positions!r}")
+        if self.norm not in ("pre", "post"):
+            raise ValueError(f"norm must be 'pre' or 'post', got {self.norm!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -138,7 +150,10 @@ class MultiHeadAttention(nn.Module):
 
 # ----------------------------------------------------------------------------------- block
 class MLP(nn.Module):
-    """Position-wise feed-forward: Linear(d -> d_ff), GELU, Linear(d_ff -> d). Same for every token."""
+    """Position-wise feed-forward: Linear(d -> d_ff), GELU, Linear(d_ff -> d). Same for every token.
+
+    GELU is the exact one, x * Phi(x) with the normal CDF Phi (erf), as in BERT, not the tanh approximation.
+    """
 
     def __init__(self, d_model: int, d_ff: int):
         super().__init__()
@@ -157,18 +172,30 @@ class Block(nn.Module):
 
     Normalizing *before* each branch leaves the residual path x an untouched sum, which keeps
     gradients healthy without the careful warm-up the original post-LN block needed.
+
+    post_norm=True is that original block (Vaswani et al. 2017, BERT): normalize *after* each sum,
+
+        x = LN(x + Dropout(Attention(x)))
+        x = LN(x + Dropout(MLP(x)))
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, fast: bool = False):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, fast: bool = False,
+                 post_norm: bool = False, eps: float = 1e-5):
         super().__init__()
-        self.ln1 = nn.LayerNorm(d_model)
+        self.ln1 = nn.LayerNorm(d_model, eps=eps)
         self.attn = MultiHeadAttention(d_model, n_heads, dropout, fast)
-        self.ln2 = nn.LayerNorm(d_model)
+        self.ln2 = nn.LayerNorm(d_model, eps=eps)
         self.mlp = MLP(d_model, d_ff)
         self.drop = nn.Dropout(dropout)
+        self.post_norm = post_norm
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, causal: bool = False,
                 need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.post_norm:
+            a, weights = self.attn(x, mask, causal, need_weights)  # (B, T, d), (B, h, T, T) | None
+            x = self.ln1(x + self.drop(a))
+            x = self.ln2(x + self.drop(self.mlp(x)))
+            return x, weights  # (B, T, d)
         a, weights = self.attn(self.ln1(x), mask, causal, need_weights)  # (B, T, d), (B, h, T, T) | None
         x = x + self.drop(a)
         x = x + self.drop(self.mlp(self.ln2(x)))
@@ -207,10 +234,16 @@ class TransformerEncoder(nn.Module):
         else:
             # fixed, not trained; scaled to the size of the (small) token embeddings
             self.register_buffer("pos_table", 0.02 * sinusoidal_positions(c.max_len, c.d_model), persistent=False)
+        if c.type_vocab_size > 0:
+            self.type_emb = nn.Embedding(c.type_vocab_size, c.d_model)
+        post = c.norm == "post"
+        if post:  # BERT normalizes the summed embeddings; each block then ends with its own LayerNorm
+            self.ln_emb = nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.drop = nn.Dropout(c.dropout)
-        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.d_ff, c.dropout, c.fast_attention)
+        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.d_ff, c.dropout, c.fast_attention,
+                                          post, c.layer_norm_eps)
                                     for _ in range(c.n_layers))
-        self.ln_f = nn.LayerNorm(c.d_model)
+        self.ln_f = nn.Identity() if post else nn.LayerNorm(c.d_model, eps=c.layer_norm_eps)
         self.apply(self._init_weights)
         # GPT-2: shrink the residual branch outputs so the residual sum does not grow with depth
         for name, p in self.named_parameters():
@@ -252,24 +285,31 @@ class TransformerEncoder(nn.Module):
                 module.dropout = p
         return self
 
-    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
-        """(B, T) ids -> (B, T, d): token embedding + position embedding."""
+    def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T) ids -> (B, T, d): token embedding + position embedding (+ token type, LayerNorm if configured)."""
         T = input_ids.shape[1]
         if T > self.config.max_len:
             raise ValueError(f"sequence length {T} > max_len={self.config.max_len}; truncate the input "
                              f"(the tokenizer's max_length) or build the model with a larger max_len")
         pos = self.pos_emb.weight[:T] if self.config.positions == "learned" else self.pos_table[:T]  # (T, d)
-        return self.tok_emb(input_ids) + pos  # (B, T, d) + (T, d) -> (B, T, d)
+        x = self.tok_emb(input_ids) + pos  # (B, T, d) + (T, d) -> (B, T, d)
+        if self.config.type_vocab_size > 0:
+            types = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids  # (B, T)
+            x = x + self.type_emb(types)  # one sentence: every token is type 0
+        if self.config.norm == "post":
+            x = self.ln_emb(x)
+        return x  # (B, T, d)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                return_attention: bool = False, causal: bool | None = None):
+                return_attention: bool = False, causal: bool | None = None,
+                token_type_ids: torch.Tensor | None = None):
         if attention_mask is not None:
             attention_mask = attention_mask.bool()
         causal = self.config.causal if causal is None else causal
-        x = self.drop(self.embed(input_ids))  # (B, T, d)
+        x = self.drop(self.embed(input_ids, token_type_ids))  # (B, T, d)
         maps = []
         for block in self.blocks:
             x, w = block(x, attention_mask, causal, need_weights=return_attention)  # (B, T, d)
             maps.append(w)
-        x = self.ln_f(x)  # (B, T, d)
+        x = self.ln_f(x)  # (B, T, d) (identity for norm="post": every block already ended with one)
         return (x, maps) if return_attention else x

@@ -46,6 +46,7 @@ import torch
 
 from .augment import noisy_view
 from .device import get_device
+from .distributed import gather_rows
 from .encoder import SentenceEncoder
 from .losses import alignment, info_nce, uniformity
 from .sampler import DistinctBatchSampler
@@ -126,14 +127,29 @@ class UnsupervisedSimCSE:
 
     def embed_views(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """(z_a, z_b), each (B, d): the two views of every sentence through the encoder."""
+        z = self.embed_texts(model, self.texts(sentences))  # (2B, d)
+        return z.chunk(2)
+
+    # the three pieces of a step (texts -> embeddings -> loss), which minisent.gradcache runs apart
+    parts = 2  # z holds two blocks of B rows: the first views, then the second views
+
+    def texts(self, sentences: Sequence[str]) -> list[str]:
+        """The 2B texts a step embeds: the first view of every sentence, then the second view."""
         a, b = self.views(sentences)
-        z = embed(model, a + b, self.max_length, project=self.project)  # (2B, d)
-        return z[:len(a)], z[len(a):]
+        return a + b
+
+    def embed_texts(self, model, texts: Sequence[str]) -> torch.Tensor:
+        return embed(model, texts, self.max_length, project=self.project)  # (n, d)
+
+    def loss(self, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """z (2B, d) -> (InfoNCE loss, metrics); under torchrun, with the negatives of every process."""
+        with _float32(z):
+            za, zb = _at_least_float32(gather_rows(z, self.parts)).chunk(2)  # (B, d) each (B: the global batch)
+            loss = info_nce(za, zb, self.temperature, symmetric=self.symmetric)
+        return loss, _pair_metrics(za, zb)
 
     def __call__(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, dict]:
-        za, zb = self.embed_views(model, sentences)  # (B, d), (B, d)
-        loss = info_nce(za, zb, self.temperature, symmetric=self.symmetric)
-        return loss, _pair_metrics(za, zb)
+        return self.loss(self.embed_texts(model, self.texts(sentences)))
 
 
 class SupervisedSimCSE:
@@ -151,20 +167,44 @@ class SupervisedSimCSE:
         self.temperature, self.hard_negative_weight, self.max_length = temperature, hard_negative_weight, max_length
         self.use_hard_negatives = use_hard_negatives
 
-    def __call__(self, model: SentenceEncoder, batch: dict) -> tuple[torch.Tensor, dict]:
-        a, p, n = batch["anchor"], batch["positive"], batch["negative"]
-        B = len(a)
-        if not self.use_hard_negatives:  # entailment pairs only: in-batch negatives, logits (B, B)
-            z = embed(model, list(a) + list(p), self.max_length)  # (2B, d)
-            za, zp = z[:B], z[B:]
-            return info_nce(za, zp, self.temperature), _pair_metrics(za, zp)
-        z = embed(model, list(a) + list(p) + list(n), self.max_length)  # (3B, d)
-        za, zp, zn = z[:B], z[B:2 * B], z[2 * B:]
-        loss = info_nce(za, zp, self.temperature, hard_negatives=zn, hard_negative_weight=self.hard_negative_weight)
+    @property
+    def parts(self) -> int:
+        return 3 if self.use_hard_negatives else 2
+
+    def texts(self, batch: dict) -> list[str]:
+        """The texts a step embeds: anchors, positives (and negatives), B each."""
+        texts = list(batch["anchor"]) + list(batch["positive"])
+        return texts + list(batch["negative"]) if self.use_hard_negatives else texts
+
+    def embed_texts(self, model, texts: Sequence[str]) -> torch.Tensor:
+        return embed(model, texts, self.max_length)  # (n, d)
+
+    def loss(self, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """z (3B, d) (or (2B, d) without hard negatives) -> (loss, metrics); under torchrun, all processes' rows."""
+        with _float32(z):
+            z = _at_least_float32(gather_rows(z, self.parts))
+            if not self.use_hard_negatives:  # entailment pairs only: in-batch negatives, logits (B, B)
+                za, zp = z.chunk(2)
+                return info_nce(za, zp, self.temperature), _pair_metrics(za, zp)
+            za, zp, zn = z.chunk(3)
+            loss = info_nce(za, zp, self.temperature, hard_negatives=zn,
+                            hard_negative_weight=self.hard_negative_weight)
         metrics = _pair_metrics(za, zp)
         with torch.no_grad():
             metrics["hard_cos"] = torch.nn.functional.cosine_similarity(za, zn, dim=-1).mean().item()
         return loss, metrics
+
+    def __call__(self, model: SentenceEncoder, batch: dict) -> tuple[torch.Tensor, dict]:
+        return self.loss(self.embed_texts(model, self.texts(batch)))
+
+
+def _float32(z: torch.Tensor):
+    """A context for a loss: mixed precision (autocast) off, so the loss is computed in float32 (or float64)."""
+    return torch.autocast(z.device.type, enabled=False)
+
+
+def _at_least_float32(z: torch.Tensor) -> torch.Tensor:
+    return z.to(torch.promote_types(z.dtype, torch.float32))  # bfloat16 / float16 -> float32; float64 stays
 
 
 def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, chunk: int = 64,
@@ -178,9 +218,10 @@ def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, ch
     """
     from .tokenize import pad_batch
 
-    seqs = [model.tokenizer.encode(t, max_length=max_length) for t in texts]
+    base = getattr(model, "module", model)  # the SentenceEncoder inside a DistributedDataParallel wrapper
+    seqs = [base.tokenizer.encode(t, max_length=max_length) for t in texts]
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    dev = model.device
+    dev = base.device
     parts = []
     for s in range(0, len(order), chunk):
         ids, mask = pad_batch([seqs[i] for i in order[s:s + chunk]])  # (c, T_chunk)

@@ -46,7 +46,7 @@ import torch
 
 from .augment import noisy_view
 from .device import get_device
-from .distributed import gather_rows
+from .distributed import gather_rows, is_main, main_process_first
 from .encoder import SentenceEncoder
 from .losses import alignment, info_nce, uniformity
 from .sampler import DistinctBatchSampler
@@ -428,7 +428,8 @@ def _configured(config: SimCSEConfig | None, default: SimCSEConfig, overrides: d
 def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
                  sentences: Sequence[str] | None = None, device=None, progress: bool = True, eval_fn=None,
                  eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
-                 checkpoint_every: int | None = None, **overrides) -> tuple[SentenceEncoder, dict]:
+                 checkpoint_every: int | None = None, grad_cache_chunk: int | None = None, precision: str = "auto",
+                 compile: bool = False, **overrides) -> tuple[SentenceEncoder, dict]:
     """Unsupervised SimCSE. -> (the trained encoder, the fit history + "config").
 
     config: a SimCSEConfig (default: DEFAULT_CONFIG, the course recipe); keyword overrides change fields of it,
@@ -436,15 +437,18 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     encoder: start from this encoder (trained in place; its dropout is set to config.dropout) instead of
         `start_encoder(config.start)`.
     sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
-    eval_fn / eval_every / max_seconds / checkpoint_*: passed to `train.fit` (see `sts_eval_fn`).
+    eval_fn / eval_every / max_seconds / checkpoint_* / grad_cache_chunk / precision / compile: passed to
+        `train.fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.gradcache`). Under torchrun every process
+        calls this; config.batch_size is the global batch, split over the processes (`minisent.distributed`).
     """
     cfg = _configured(config, DEFAULT_CONFIG, overrides)
-    if encoder is None:
-        encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
-                                tokenizer=cfg.tokenizer)
-    else:
-        encoder.backbone.set_dropout(cfg.dropout)
-    sentences = unsup_sentences() if sentences is None else list(sentences)
+    with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
+        if encoder is None:
+            encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
+                                    tokenizer=cfg.tokenizer)
+        else:
+            encoder.backbone.set_dropout(cfg.dropout)
+        sentences = unsup_sentences() if sentences is None else list(sentences)
     if cfg.projection_dim and encoder.head is None:
         d = encoder.dim
         encoder.projection_dim = cfg.projection_dim
@@ -455,7 +459,8 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "unsupervised SimCSE", device=device, progress=progress,
                    max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                   checkpoint_every=checkpoint_every)
+                   checkpoint_every=checkpoint_every, grad_cache_chunk=grad_cache_chunk, precision=precision,
+                   compile=compile)
     history["config"] = cfg.to_dict()
     return encoder, history
 
@@ -476,7 +481,8 @@ def _fit(encoder: SentenceEncoder, objective, batches, cfg: SimCSEConfig, desc: 
 def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
                      triplets: Sequence | None = None, device=None, progress: bool = True, eval_fn=None,
                      eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
-                     checkpoint_every: int | None = None, **overrides) -> tuple[SentenceEncoder, dict]:
+                     checkpoint_every: int | None = None, grad_cache_chunk: int | None = None,
+                     precision: str = "auto", compile: bool = False, **overrides) -> tuple[SentenceEncoder, dict]:
     """Supervised SimCSE on NLI triplets (premise, entailment = positive, contradiction = hard negative).
 
     Same arguments as `train_simcse` (default config: DEFAULT_SUP_CONFIG); `triplets` default to
@@ -484,21 +490,23 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
     """
     cfg = _configured(config, DEFAULT_SUP_CONFIG, overrides)
-    if encoder is None:
-        if cfg.start == "simcse":
-            encoder = pretrained_simcse(device=device, progress=progress)
-            encoder.backbone.set_dropout(cfg.dropout)
+    with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
+        if encoder is None:
+            if cfg.start == "simcse":
+                encoder = pretrained_simcse(device=device, progress=progress)
+                encoder.backbone.set_dropout(cfg.dropout)
+            else:
+                encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device,
+                                        progress=progress, tokenizer=cfg.tokenizer)
         else:
-            encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
-                                    tokenizer=cfg.tokenizer)
-    else:
-        encoder.backbone.set_dropout(cfg.dropout)
-    triplets = nli_training_triplets() if triplets is None else list(triplets)
+            encoder.backbone.set_dropout(cfg.dropout)
+        triplets = nli_training_triplets() if triplets is None else list(triplets)
     objective = SupervisedSimCSE(cfg.temperature, cfg.hard_negative_weight, cfg.max_length, cfg.use_hard_negatives)
     batches = TripletBatches(triplets, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "supervised SimCSE", device=device, progress=progress,
                    max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                   checkpoint_every=checkpoint_every)
+                   checkpoint_every=checkpoint_every, grad_cache_chunk=grad_cache_chunk, precision=precision,
+                   compile=compile)
     history["config"] = {**cfg.to_dict(), "n_triplets": len(triplets)}
     return encoder, history
 
@@ -547,18 +555,62 @@ def pretrained_simcse_sup(device=None, progress: bool = True) -> SentenceEncoder
                                                  progress=progress), device, progress)
 
 
+# ------------------------------------------------------------------------- the GPU recipe
+# For readers with a GPU (`MINISENT_FULL=1 python -m minisent train simcse ...`, alone or under torchrun): a tiny
+# model 2x wider and 2x deeper than the course's, batch 512, on SimCSE's one-million-sentence Wikipedia file when
+# it was downloaded (`python -m minisent download wiki1m`), else the offline corpus. Not tuned and not timed here
+# (no GPU was available while writing it): a starting point, README "Scaling up" says what to expect.
+GPU_MODEL = dict(d_model=256, n_heads=4, n_layers=4, d_ff=1024, max_len=128)
+GPU_CONFIG = replace(DEFAULT_CONFIG, steps=2000, batch_size=512)  # 2000 x 512 = about one pass over wiki1m
+
+
+def gpu_sentences(min_words: int = 4) -> list[str]:
+    """wiki1m (one sentence a line) when downloaded, else `unsup_sentences()`."""
+    from . import data
+
+    path = data.path_of("wiki1m")
+    if not path.exists():
+        return unsup_sentences(min_words)
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if len(line.split()) >= min_words]
+
+
+def gpu_encoder(config: SimCSEConfig = GPU_CONFIG, device=None, progress: bool = True) -> SentenceEncoder:
+    """The GPU recipe's starting point: a GPU_MODEL-sized encoder with the course's tokenizer (and word2vec start)."""
+    from .tokenize import corpus_bpe
+    from .transformer import TransformerConfig
+
+    tok = corpus_bpe(progress=progress) if config.tokenizer == "bpe" else word_tokenizer()
+    enc = SentenceEncoder.create(tok, TransformerConfig(**GPU_MODEL, dropout=config.dropout), pooling="mean",
+                                 seed=config.seed)
+    if config.start == "word2vec":
+        from .wordvec import train_vectors
+
+        word2vec_init_(enc, train_vectors("skipgram", progress=progress))
+    return enc.to(get_device(device))
+
+
 # ------------------------------------------------------------------------------ command line
-def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder, dict]:
+def _cli(kind: str, out, minutes, steps, device, seed, **fit_options) -> tuple[SentenceEncoder, dict]:
+    """fit_options: grad_cache_chunk, precision, compile (see train.fit). MINISENT_FULL=1: the GPU recipe (simcse)."""
+    import os
+
     from .train import recent_loss, save_with_history
 
-    default = DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
+    full = kind == "simcse" and os.environ.get("MINISENT_FULL") == "1"
+    default = GPU_CONFIG if full else DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
     if steps is None:
         steps = default.steps if minutes is None else 1_000_000
     cfg = replace(default, steps=steps, seed=seed)
     train = train_simcse if kind == "simcse" else train_simcse_sup
+    if full:
+        with main_process_first():
+            fit_options.update(encoder=gpu_encoder(cfg, device), sentences=gpu_sentences())
     t0 = time.perf_counter()
     encoder, history = train(cfg, device=device, eval_fn=sts_eval_fn(align_uniform=False),
-                             max_seconds=None if minutes is None else 60.0 * minutes)
+                             max_seconds=None if minutes is None else 60.0 * minutes, **fit_options)
+    if not is_main():  # under torchrun, rank 0 alone reports and saves
+        return encoder, history
     path = save_with_history(encoder, history, out)
     first, last = history["eval"][0], history["eval"][-1]
     print(f"{kind}: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s (start: {cfg.start}); "
@@ -570,17 +622,18 @@ def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder,
 
 
 def train_simcse_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                     seed: int = 0) -> tuple[SentenceEncoder, dict]:
-    """`python -m minisent train simcse --out DIR [--minutes M] [--steps N] [--device D] [--seed S]`.
+                     seed: int = 0, **fit_options) -> tuple[SentenceEncoder, dict]:
+    """`python -m minisent train simcse --out DIR [--minutes M] [--steps N] [--device D] [--seed S]
+    [--grad-cache-chunk C] [--precision P] [--compile]`, also under `torchrun --nproc_per_node=N`.
 
     The default recipe (DEFAULT_CONFIG.steps steps, or as many as fit in --minutes, the learning rate following
     the clock); prints mini-STS and Lee before and after and saves the encoder (+ history.json) to `out`,
     which `minisent.load(out)` and `python -m minisent eval --model out` read.
     """
-    return _cli("simcse", out, minutes, steps, device, seed)
+    return _cli("simcse", out, minutes, steps, device, seed, **fit_options)
 
 
 def train_simcse_sup_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                         seed: int = 0) -> tuple[SentenceEncoder, dict]:
+                         seed: int = 0, **fit_options) -> tuple[SentenceEncoder, dict]:
     """`python -m minisent train simcse-sup --out DIR [...]`: supervised SimCSE from `pretrained_simcse()`."""
-    return _cli("simcse-sup", out, minutes, steps, device, seed)
+    return _cli("simcse-sup", out, minutes, steps, device, seed, **fit_options)

@@ -220,7 +220,7 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
         from torch.nn.parallel import DistributedDataParallel
 
         train_model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
-                                              broadcast_buffers=False)
+                                              forward_sync_buffers=False)  # buffers are constants
     if compile:
         train_model = torch.compile(train_model)
 

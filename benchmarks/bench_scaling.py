@@ -13,6 +13,9 @@ Rows:
                                step allocates (activations, gradients, the (B, B) logits), not an estimate
   DDP 2 processes / 1 process  seconds per step of `fit` at global batch 128, 2 gloo processes launched by torchrun
                                vs one process (CPU; both processes share the machine's cores)
+On a GPU (`--gpu`, run by benchmarks/gpu_check.sh): sentences/s and peak memory of the GPU recipe's model
+(simcse.GPU_MODEL, batch 512) in fp32, bf16 and fp16 autocast, with torch.compile, with gradient caching at
+batch 4096, and under torchrun as 1-process DDP.
 Model: the course's SimCSE architecture (d=128, 2 layers, BPE, max 64 tokens), random start, dropout 0.1,
 on the offline corpus. Cached memory must stay flat: at 4096 within 1.5x of batch 64.
 """
@@ -91,26 +94,66 @@ def measure_memory(batch: int, chunk: int | None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def ddp_step_seconds(nproc: int, steps: int) -> float:
+def ddp_step_seconds(nproc: int, steps: int, device: str = "cpu") -> float:
     """Seconds per step of fit (after its first step) with `nproc` processes under torchrun."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--master_port=0",
-           "-m", "benchmarks.bench_scaling", "--ddp-worker", str(steps)]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", "benchmarks.bench_scaling", "--ddp-worker", str(steps), "--device", device]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=True)
     return float([line for line in out.stdout.splitlines() if line.startswith("s/step")][-1].split()[1])
 
 
-def ddp_worker(steps: int) -> None:
+def ddp_worker(steps: int, device: str = "cpu") -> None:
     from minisent import distributed, simcse
     from minisent.train import fit
 
-    with distributed.process_group("cpu"):
-        enc = simcse.start_encoder("random", dropout=0.1, device="cpu", progress=False)
-        batches = simcse.SentenceBatches(simcse.unsup_sentences(), TIME_BATCH)
-        h = fit(enc, simcse.UnsupervisedSimCSE(0.05), batches, steps, device="cpu", progress=False)
+    with distributed.process_group(device) as dev:
+        if dev == "cpu":
+            enc, batch = simcse.start_encoder("random", dropout=0.1, device=dev, progress=False), TIME_BATCH
+        else:  # the GPU recipe's model and batch
+            from dataclasses import replace
+            enc, batch = simcse.gpu_encoder(replace(simcse.GPU_CONFIG, start="random"), dev, False), GPU_BATCH
+        batches = simcse.SentenceBatches(simcse.unsup_sentences(), batch)
+        h = fit(enc, simcse.UnsupervisedSimCSE(0.05), batches, steps, device=dev, progress=False)
         if distributed.is_main():
             t = h["time_s"]
             print(f"s/step {(t[-1] - t[0]) / (len(t) - 1):.4f}", flush=True)
+
+
+GPU_BATCH = 512
+
+
+def gpu_rows(steps: int = 12) -> list[dict]:
+    """The GPU recipe's model on cuda: sentences/s (steps after the first two) and peak memory, per setting."""
+    import copy
+    from dataclasses import replace
+
+    import torch
+
+    from minisent import simcse
+    from minisent.train import fit
+
+    sentences = simcse.unsup_sentences()
+    start = simcse.gpu_encoder(replace(simcse.GPU_CONFIG, start="random"), "cuda", progress=False)
+    settings = [("fp32", GPU_BATCH, {"precision": "fp32"}), ("bf16 autocast", GPU_BATCH, {"precision": "bf16"}),
+                ("fp16 autocast + GradScaler", GPU_BATCH, {"precision": "fp16"}),
+                ("bf16 + torch.compile", GPU_BATCH, {"precision": "bf16", "compile": True}),
+                ("bf16, batch 4096, grad cache 512", 4096, {"precision": "bf16", "grad_cache_chunk": 512})]
+    rows = []
+    for name, batch, options in settings:
+        enc = copy.deepcopy(start)
+        torch.cuda.reset_peak_memory_stats()
+        h = fit(enc, simcse.UnsupervisedSimCSE(0.05), simcse.SentenceBatches(sentences, batch), steps,
+                device="cuda", progress=False, **options)
+        t = h["time_s"]
+        rows.append({"what": name, "batch": batch, "sentences/s": round(batch * (steps - 2) / (t[-1] - t[1])),
+                     "first step s": round(t[0], 1), "peak GPU MB": round(torch.cuda.max_memory_allocated() / 2**20),
+                     "final loss": round(h["loss"][-1], 3)})
+        print(rows[-1], flush=True)
+    s = ddp_step_seconds(1, steps, "cuda")
+    rows.append({"what": "torchrun 1-GPU DDP (auto precision)", "batch": GPU_BATCH,
+                 "sentences/s": round(GPU_BATCH / s)})
+    return rows
 
 
 def run(device="cpu", quick: bool = False) -> list[dict]:
@@ -125,6 +168,7 @@ def run(device="cpu", quick: bool = False) -> list[dict]:
     rows.append({"what": f"step time at batch {TIME_BATCH}, cached (chunks of {CHUNK}) / plain",
                  "plain": f"{t['reference_s']:.2f} s", "cached": f"{t['candidate_s']:.2f} s",
                  "ratio": round(t["ratio"], 2), "target": "~1.33 (one more forward)"})
+    print(rows[-1], file=sys.stderr, flush=True)
     # 2. peak memory vs batch
     sizes = [64, 1024, 4096] if quick else SIZES
     base = None
@@ -136,6 +180,7 @@ def run(device="cpu", quick: bool = False) -> list[dict]:
                      "plain": f"{p['peak_mb']:.0f}" if p else "not run",
                      "cached": f"{c['peak_mb']:.0f}", "ratio": round(c["peak_mb"] / base, 2),
                      "target": "cached <= 1.5x batch 64" if B == sizes[-1] else ""})
+        print(rows[-1], file=sys.stderr, flush=True)
     # 3. DDP on the CPU
     steps = 6 if quick else 11
     one, two = ddp_step_seconds(1, steps), ddp_step_seconds(2, steps)
@@ -150,17 +195,19 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--memory-worker", nargs=2, type=int, metavar=("BATCH", "CHUNK"), help=argparse.SUPPRESS)
     p.add_argument("--ddp-worker", type=int, metavar="STEPS", help=argparse.SUPPRESS)
+    p.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
+    p.add_argument("--gpu", action="store_true", help="the GPU rows only (needs cuda)")
     args = p.parse_args(argv)
     if args.memory_worker:
         print(json.dumps(memory_worker(args.memory_worker[0], args.memory_worker[1] or None)))
         return 0
     if args.ddp_worker:
-        ddp_worker(args.ddp_worker)
+        ddp_worker(args.ddp_worker, args.device)
         return 0
     from benchmarks.run import table
 
     t0 = time.perf_counter()
-    print(table(run(quick=args.quick)))
+    print(table(gpu_rows() if args.gpu else run(quick=args.quick)))
     print(f"({time.perf_counter() - t0:.0f} s)")
     return 0
 

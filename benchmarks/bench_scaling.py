@@ -63,7 +63,7 @@ def _step_fn(enc, objective, batches, optimizer, chunk: int | None):
         optimizer.zero_grad(set_to_none=True)
         batch = next(batches)
         if chunk:
-            gradcache.cached_step(enc, objective, batch, chunk)
+            gradcache.cached_step(enc, objective, batch, chunk, by_length=True)  # as fit runs it
         else:
             loss, _ = objective(enc, batch)
             loss.backward()

@@ -58,7 +58,8 @@ def model_device(model) -> torch.device:
 
 def cached_step(model, objective, batch, chunk_size: int, *,
                 backward: Callable[[torch.Tensor], None] = torch.Tensor.backward,
-                autocast: Callable[[], object] = nullcontext, replay_rng: bool = True) -> tuple[torch.Tensor, dict]:
+                autocast: Callable[[], object] = nullcontext, replay_rng: bool = True,
+                by_length: bool = False) -> tuple[torch.Tensor, dict]:
     """One training step's loss AND backward pass with gradient caching; returns (loss (detached), metrics).
 
     After it, every parameter's .grad holds dL/dtheta for the whole batch, equal to what
@@ -66,21 +67,28 @@ def cached_step(model, objective, batch, chunk_size: int, *,
     chunk_size: texts per chunk (the memory knob). backward(loss): how to backpropagate the loss
     (e.g. through a GradScaler: lambda t: scaler.scale(t).backward()). autocast(): a context for the forward
     passes (mixed precision). replay_rng=False shows what goes wrong without the replay (lesson 10).
+    by_length=True (the fast path `fit` uses): chunks are cut from the texts sorted by length, so each chunk pads
+    to a similar length (a chunk of random sentences pads all to its longest: up to 2x the work); z keeps the
+    batch order. The gradient is the same; only which rows share a chunk (and so which dropout masks) changes.
     A DistributedDataParallel model synchronizes its gradients only after the last chunk (no_sync before).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     device = model_device(model)
     texts = objective.texts(batch)                                            # (N,)
-    spans = [(s, min(s + chunk_size, len(texts))) for s in range(0, len(texts), chunk_size)]
+    order = list(range(len(texts)))
+    if by_length:
+        order.sort(key=lambda i: len(texts[i]))
+    chunks = [order[s:s + chunk_size] for s in range(0, len(texts), chunk_size)]  # row numbers of each chunk
 
     # 1. embed every chunk without a graph, remembering the random state each chunk started from
     states, pieces = [], []
     with torch.no_grad(), autocast():
-        for s, e in spans:
+        for rows in chunks:
             states.append(rng_state(device))
-            pieces.append(objective.embed_texts(model, texts[s:e]))           # (c, d)
-    z = torch.cat(pieces).detach()                                            # (N, d)
+            pieces.append(objective.embed_texts(model, [texts[i] for i in rows]))  # (c, d)
+    z = torch.empty_like(torch.cat(pieces))                                   # (N, d)
+    z[torch.tensor(order, device=z.device)] = torch.cat(pieces)                # back in batch order
     z = z.to(torch.promote_types(z.dtype, torch.float32)).requires_grad_()   # a float32 (or 64) leaf
 
     # 2. the loss of the whole batch, backpropagated into z only: the gradient cache dL/dz
@@ -91,14 +99,14 @@ def cached_step(model, objective, batch, chunk_size: int, *,
 
     # 3. each chunk again, with a graph and the same randomness; push its cached gradient into the weights
     after = rng_state(device)  # where pass 1 left the generators: the next step goes on from there
-    for k, ((s, e), state) in enumerate(zip(spans, states)):
-        last = k == len(spans) - 1
+    for k, (rows, state) in enumerate(zip(chunks, states)):
+        last = k == len(chunks) - 1
         sync = model.no_sync() if hasattr(model, "no_sync") and not last else nullcontext()
         with sync:
             if replay_rng:
                 set_rng_state(state, device)
             with autocast():
-                zc = objective.embed_texts(model, texts[s:e])                 # (c, d), with a graph
-            zc.backward(cache[s:e].to(zc.dtype))  # the cache is float32, zc may be bfloat16
+                zc = objective.embed_texts(model, [texts[i] for i in rows])   # (c, d), with a graph
+            zc.backward(cache[rows].to(zc.dtype))  # the cache is float32, zc may be bfloat16
     set_rng_state(after, device)
     return loss.detach(), metrics

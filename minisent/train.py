@@ -278,7 +278,7 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
         optimizer.zero_grad(set_to_none=True)
         if grad_cache_chunk:  # forward and backward chunk by chunk (minisent.gradcache)
             loss, metrics = gradcache.cached_step(train_model, objective, batch, grad_cache_chunk,
-                                                  backward=backward, autocast=autocast)
+                                                  backward=backward, autocast=autocast, by_length=True)
         else:
             with autocast():
                 loss, metrics = objective(train_model, batch)

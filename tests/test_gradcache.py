@@ -29,34 +29,36 @@ def grads(model):
     return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
 
 
-def full_batch_grads(model, objective, batch, chunk_size, seed):
+def full_batch_grads(model, objective, batch, chunk_size, seed, by_length=False):
     """The reference: the whole batch embedded with ONE graph and backpropagated once. Its dropout masks are
     drawn chunk by chunk in the same order as gradcache's first pass (same seed), so both use the same masks."""
     model.zero_grad()
     torch.manual_seed(seed)
     texts = objective.texts(batch)
-    z = torch.cat([objective.embed_texts(model, texts[s:s + chunk_size])
-                   for s in range(0, len(texts), chunk_size)])  # (N, d), one graph over every row
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i])) if by_length else list(range(len(texts)))
+    pieces = [objective.embed_texts(model, [texts[i] for i in order[s:s + chunk_size]])
+              for s in range(0, len(texts), chunk_size)]
+    z = torch.cat(pieces)[torch.argsort(torch.tensor(order))]  # (N, d) in batch order, one graph over every row
     loss, _ = objective.loss(z)
     loss.backward()
     return loss.detach(), grads(model)
 
 
-def cached_grads(model, objective, batch, chunk_size, seed, replay_rng=True):
+def cached_grads(model, objective, batch, chunk_size, seed, replay_rng=True, by_length=False):
     model.zero_grad()
     torch.manual_seed(seed)
-    loss, _ = gradcache.cached_step(model, objective, batch, chunk_size, replay_rng=replay_rng)
+    loss, _ = gradcache.cached_step(model, objective, batch, chunk_size, replay_rng=replay_rng, by_length=by_length)
     return loss, grads(model)
 
 
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("chunk_size", [5, 8])
-def test_cached_gradients_equal_the_full_batch_float64_dropout_on(tok, case, chunk_size):
+@pytest.mark.parametrize("chunk_size,by_length", [(5, False), (8, False), (5, True)])
+def test_cached_gradients_equal_the_full_batch_float64_dropout_on(tok, case, chunk_size, by_length):
     make_objective, make_batch = CASES[case]
     model = tiny(tok, dropout=0.3).double().train()
     objective, batch = make_objective(), make_batch()
-    loss_ref, ref = full_batch_grads(model, objective, batch, chunk_size, seed=7)
-    loss, got = cached_grads(model, objective, batch, chunk_size, seed=7)
+    loss_ref, ref = full_batch_grads(model, objective, batch, chunk_size, seed=7, by_length=by_length)
+    loss, got = cached_grads(model, objective, batch, chunk_size, seed=7, by_length=by_length)
     assert abs(loss.item() - loss_ref.item()) < 1e-10
     assert ref.keys() == got.keys() and len(ref) > 5
     for name in ref:

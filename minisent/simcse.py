@@ -445,16 +445,16 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
     eval_fn / eval_every / max_seconds / checkpoint_* / grad_cache_chunk / precision / compile: passed to
         `train.fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.gradcache`). Under torchrun every process
-        calls this; config.batch_size is the global batch, split over the processes (`minisent.distributed`).
+        calls this; config.batch_size is the global batch, split over the processes (`minisent.distributed`);
+        build the caches it reads first (the command line does: `_build_caches`), or the processes race to.
     """
     cfg = _configured(config, DEFAULT_CONFIG, overrides)
-    with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
-        if encoder is None:
-            encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
-                                    tokenizer=cfg.tokenizer)
-        else:
-            encoder.backbone.set_dropout(cfg.dropout)
-        sentences = unsup_sentences() if sentences is None else list(sentences)
+    if encoder is None:
+        encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
+                                tokenizer=cfg.tokenizer)
+    else:
+        encoder.backbone.set_dropout(cfg.dropout)
+    sentences = unsup_sentences() if sentences is None else list(sentences)
     if cfg.projection_dim and encoder.head is None:
         d = encoder.dim
         encoder.projection_dim = cfg.projection_dim
@@ -496,17 +496,16 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
     """
     cfg = _configured(config, DEFAULT_SUP_CONFIG, overrides)
-    with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
-        if encoder is None:
-            if cfg.start == "simcse":
-                encoder = pretrained_simcse(device=device, progress=progress)
-                encoder.backbone.set_dropout(cfg.dropout)
-            else:
-                encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device,
-                                        progress=progress, tokenizer=cfg.tokenizer)
-        else:
+    if encoder is None:
+        if cfg.start == "simcse":
+            encoder = pretrained_simcse(device=device, progress=progress)
             encoder.backbone.set_dropout(cfg.dropout)
-        triplets = nli_training_triplets() if triplets is None else list(triplets)
+        else:
+            encoder = start_encoder(cfg.start, dropout=cfg.dropout, seed=cfg.seed, device=device, progress=progress,
+                                    tokenizer=cfg.tokenizer)
+    else:
+        encoder.backbone.set_dropout(cfg.dropout)
+    triplets = nli_training_triplets() if triplets is None else list(triplets)
     objective = SupervisedSimCSE(cfg.temperature, cfg.hard_negative_weight, cfg.max_length, cfg.use_hard_negatives)
     batches = TripletBatches(triplets, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "supervised SimCSE", device=device, progress=progress,
@@ -609,9 +608,11 @@ def _cli(kind: str, out, minutes, steps, device, seed, **fit_options) -> tuple[S
         steps = default.steps if minutes is None else 1_000_000
     cfg = replace(default, steps=steps, seed=seed)
     train = train_simcse if kind == "simcse" else train_simcse_sup
-    if full:
-        with main_process_first():
+    with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
+        if full:
             fit_options.update(encoder=gpu_encoder(cfg, device), sentences=gpu_sentences())
+        else:
+            _build_caches(kind, cfg, device)
     t0 = time.perf_counter()
     encoder, history = train(cfg, device=device, eval_fn=sts_eval_fn(align_uniform=False),
                              max_seconds=None if minutes is None else 60.0 * minutes, **fit_options)
@@ -625,6 +626,15 @@ def _cli(kind: str, out, minutes, steps, device, seed, **fit_options) -> tuple[S
           f"(Spearman x 100, before -> after)")
     print(f"saved to {path}")
     return encoder, history
+
+
+def _build_caches(kind: str, cfg: SimCSEConfig, device) -> None:
+    """Build (or read) everything a SimCSE run reads from data/cache/: its start encoder and its data."""
+    if cfg.start == "simcse":
+        pretrained_simcse(device=device)
+    else:
+        start_encoder(cfg.start, tokenizer=cfg.tokenizer, device=device)
+    unsup_sentences() if kind == "simcse" else nli_training_triplets()
 
 
 def train_simcse_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,

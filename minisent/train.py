@@ -195,6 +195,9 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
         raise ValueError("checkpoint_every needs checkpoint_dir (where to write the checkpoints)")
     if grad_cache_chunk is not None and grad_cache_chunk < 1:
         raise ValueError(f"grad_cache_chunk must be >= 1 (or None), got {grad_cache_chunk}")
+    if grad_cache_chunk and not all(hasattr(objective, a) for a in ("texts", "embed_texts", "loss")):
+        raise ValueError(f"grad_cache_chunk needs an objective with texts / embed_texts / loss (minisent.gradcache), "
+                         f"not {type(objective).__name__}")
     multi = distributed.is_distributed()
     if multi and max_seconds is not None:
         raise ValueError("a time budget cannot split over processes (each has its own clock): give a step count")

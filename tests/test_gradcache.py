@@ -137,6 +137,8 @@ def test_bad_chunk_size(tok):
     model = tiny(tok)
     with pytest.raises(ValueError, match="grad_cache_chunk"):
         fit(model, UnsupervisedSimCSE(), SentenceBatches(SENTENCES, 8), 1, progress=False, grad_cache_chunk=0)
+    with pytest.raises(ValueError, match="texts / embed_texts / loss"):
+        fit(model, lambda m, b: (m(b).sum(), {}), [SENTENCES[:4]], 1, progress=False, grad_cache_chunk=2)
     with pytest.raises(ValueError, match="chunk_size"):
         gradcache.cached_step(model, UnsupervisedSimCSE(), SENTENCES[:8], 0)
 

@@ -105,9 +105,17 @@ def _cmd_train(args) -> int:
     from .encoder import check_save_target
 
     check_save_target(args.out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
+    from .distributed import launched_by_torchrun, process_group
+
     module, function = TRAINERS[args.objective]
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
-    train(args.out, minutes=args.minutes, steps=args.steps, device=args.device, seed=args.seed)
+    scaling = {k: v for k, v in [("grad_cache_chunk", args.grad_cache_chunk), ("precision", args.precision),
+                                 ("compile", args.compile or None)] if v is not None}
+    if (scaling or launched_by_torchrun()) and args.objective not in SCALABLE:
+        raise ValueError(f"torchrun, --grad-cache-chunk, --precision and --compile work with {' and '.join(SCALABLE)}, "
+                         f"not {args.objective}")
+    with process_group(args.device) as device:  # under torchrun: join the other processes (minisent.distributed)
+        train(args.out, minutes=args.minutes, steps=args.steps, device=device, seed=args.seed, **scaling)
     return 0
 
 
@@ -118,6 +126,7 @@ TRAINERS = {
     "simcse": ("simcse", "train_simcse_cli"),
     "simcse-sup": ("simcse", "train_simcse_sup_cli"),
 }
+SCALABLE = ("simcse", "simcse-sup")  # objectives with gradient caching, gathered negatives under torchrun, AMP flags
 
 
 def _cmd_download(args) -> int:
@@ -169,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--overwrite", action="store_true",
                    help="replace a model already saved in --out (without it, an existing --out is refused)")
+    s.add_argument("--grad-cache-chunk", type=int, metavar="C",
+                   help="simcse*: gradient caching, embedding C texts at a time (same gradient, less memory)")
+    s.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="simcse*: autocast dtype (default auto: bf16/fp16 on cuda, fp32 elsewhere)")
+    s.add_argument("--compile", action="store_true", help="simcse*: torch.compile the model (for GPUs)")
     s.set_defaults(func=_cmd_train)
 
     s = sub.add_parser("download", help="fetch an optional public data set into data/cache/ (needs internet)")

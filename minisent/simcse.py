@@ -41,6 +41,7 @@ import torch
 
 from .augment import noisy_view
 from .device import get_device
+from .distributed import gather_rows, is_main, main_process_first
 from .encoder import SentenceEncoder
 from .inputs import length_sorted_batches, normalize_rows
 from .losses import alignment, info_nce, uniformity
@@ -122,14 +123,29 @@ class UnsupervisedSimCSE:
 
     def embed_views(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """(z_a, z_b), each (B, d): the two views of every sentence through the encoder."""
+        z = self.embed_texts(model, self.texts(sentences))  # (2B, d)
+        return z.chunk(2)
+
+    # the three pieces of a step (texts -> embeddings -> loss), which minisent.gradcache runs apart
+    parts = 2  # z holds two blocks of B rows: the first views, then the second views
+
+    def texts(self, sentences: Sequence[str]) -> list[str]:
+        """The 2B texts a step embeds: the first view of every sentence, then the second view."""
         a, b = self.views(sentences)
-        z = embed(model, a + b, self.max_length, project=self.project)  # (2B, d)
-        return z[:len(a)], z[len(a):]
+        return a + b
+
+    def embed_texts(self, model, texts: Sequence[str]) -> torch.Tensor:
+        return embed(model, texts, self.max_length, project=self.project)  # (n, d)
+
+    def loss(self, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """z (2B, d) -> (InfoNCE loss, metrics); under torchrun, with the negatives of every process."""
+        with _float32(z):
+            za, zb = _at_least_float32(gather_rows(z, self.parts)).chunk(2)  # (B, d) each (B: the global batch)
+            loss = info_nce(za, zb, self.temperature, symmetric=self.symmetric)
+        return loss, _pair_metrics(za, zb)
 
     def __call__(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, dict]:
-        za, zb = self.embed_views(model, sentences)  # (B, d), (B, d)
-        loss = info_nce(za, zb, self.temperature, symmetric=self.symmetric)
-        return loss, _pair_metrics(za, zb)
+        return self.loss(self.embed_texts(model, self.texts(sentences)))
 
 
 class SupervisedSimCSE:
@@ -147,20 +163,44 @@ class SupervisedSimCSE:
         self.temperature, self.hard_negative_weight, self.max_length = temperature, hard_negative_weight, max_length
         self.use_hard_negatives = use_hard_negatives
 
-    def __call__(self, model: SentenceEncoder, batch: dict) -> tuple[torch.Tensor, dict]:
-        a, p, n = batch["anchor"], batch["positive"], batch["negative"]
-        B = len(a)
-        if not self.use_hard_negatives:  # entailment pairs only: in-batch negatives, logits (B, B)
-            z = embed(model, list(a) + list(p), self.max_length)  # (2B, d)
-            za, zp = z[:B], z[B:]
-            return info_nce(za, zp, self.temperature), _pair_metrics(za, zp)
-        z = embed(model, list(a) + list(p) + list(n), self.max_length)  # (3B, d)
-        za, zp, zn = z[:B], z[B:2 * B], z[2 * B:]
-        loss = info_nce(za, zp, self.temperature, hard_negatives=zn, hard_negative_weight=self.hard_negative_weight)
+    @property
+    def parts(self) -> int:
+        return 3 if self.use_hard_negatives else 2
+
+    def texts(self, batch: dict) -> list[str]:
+        """The texts a step embeds: anchors, positives (and negatives), B each."""
+        texts = list(batch["anchor"]) + list(batch["positive"])
+        return texts + list(batch["negative"]) if self.use_hard_negatives else texts
+
+    def embed_texts(self, model, texts: Sequence[str]) -> torch.Tensor:
+        return embed(model, texts, self.max_length)  # (n, d)
+
+    def loss(self, z: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """z (3B, d) (or (2B, d) without hard negatives) -> (loss, metrics); under torchrun, all processes' rows."""
+        with _float32(z):
+            z = _at_least_float32(gather_rows(z, self.parts))
+            if not self.use_hard_negatives:  # entailment pairs only: in-batch negatives, logits (B, B)
+                za, zp = z.chunk(2)
+                return info_nce(za, zp, self.temperature), _pair_metrics(za, zp)
+            za, zp, zn = z.chunk(3)
+            loss = info_nce(za, zp, self.temperature, hard_negatives=zn,
+                            hard_negative_weight=self.hard_negative_weight)
         metrics = _pair_metrics(za, zp)
         with torch.no_grad():
             metrics["hard_cos"] = torch.nn.functional.cosine_similarity(za, zn, dim=-1).mean().item()
         return loss, metrics
+
+    def __call__(self, model: SentenceEncoder, batch: dict) -> tuple[torch.Tensor, dict]:
+        return self.loss(self.embed_texts(model, self.texts(batch)))
+
+
+def _float32(z: torch.Tensor):
+    """A context for a loss: mixed precision (autocast) off, so the loss is computed in float32 (or float64)."""
+    return torch.autocast(z.device.type, enabled=False)
+
+
+def _at_least_float32(z: torch.Tensor) -> torch.Tensor:
+    return z.to(torch.promote_types(z.dtype, torch.float32))  # bfloat16 / float16 -> float32; float64 stays
 
 
 def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, chunk: int = 64,
@@ -174,9 +214,10 @@ def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, ch
     """
     from .tokenize import pad_batch
 
-    seqs = [model.tokenizer.encode(t, max_length=max_length) for t in texts]
+    base = getattr(model, "module", model)  # the SentenceEncoder inside a DistributedDataParallel wrapper
+    seqs = [base.tokenizer.encode(t, max_length=max_length) for t in texts]
     chunks, restore = length_sorted_batches([len(s) for s in seqs], chunk)
-    dev = model.device
+    dev = base.device
     parts = []
     for idx in chunks:
         ids, mask = pad_batch([seqs[i] for i in idx])  # (c, T_chunk)
@@ -185,13 +226,19 @@ def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, ch
 
 
 @torch.no_grad()
-def _pair_metrics(za: torch.Tensor, zb: torch.Tensor) -> dict:
+def _pair_metrics(za: torch.Tensor, zb: torch.Tensor, block: int = 1024) -> dict:
+    """acc (row i's highest cosine is its own pair), mean cosine of the pairs and of the other (B^2 - B) combinations.
+
+    Computed without a (B, B) matrix (large batches: 64 MB per matrix at B = 4096): the sum of all B^2 cosines
+    is (sum_i a_i) . (sum_j b_j) for unit rows, and the argmax runs over blocks of `block` rows."""
     za, zb = normalize_rows(za.float()), normalize_rows(zb.float())
-    cos = za @ zb.T  # (B, B)
-    B = cos.shape[0]
-    off = cos[~torch.eye(B, dtype=torch.bool, device=cos.device)]
-    return {"acc": (cos.argmax(1) == torch.arange(B, device=cos.device)).float().mean().item(),
-            "pos_cos": cos.diagonal().mean().item(), "neg_cos": off.mean().item()}
+    B = len(za)
+    pos = (za * zb).sum(1)  # (B,) cos(a_i, b_i)
+    all_pairs = za.sum(0) @ zb.sum(0)  # sum over every (i, j) of cos(a_i, b_j)
+    hits = sum(((za[s:s + block] @ zb.T).argmax(1) == torch.arange(s, min(s + block, B), device=za.device)).sum()
+               for s in range(0, B, block))
+    return {"acc": float(hits) / B, "pos_cos": pos.mean().item(),
+            "neg_cos": ((all_pairs - pos.sum()) / (B * B - B)).item()}
 
 
 # ----------------------------------------------------------------------------- batch streams
@@ -380,7 +427,8 @@ def _configured(config: SimCSEConfig | None, default: SimCSEConfig, overrides: d
 def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
                  sentences: Sequence[str] | None = None, device=None, progress: bool = True, eval_fn=None,
                  eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
-                 checkpoint_every: int | None = None, **overrides) -> tuple[SentenceEncoder, dict]:
+                 checkpoint_every: int | None = None, grad_cache_chunk: int | None = None, precision: str = "auto",
+                 compile: bool = False, **overrides) -> tuple[SentenceEncoder, dict]:
     """Unsupervised SimCSE. -> (the trained encoder, the fit history + "config").
 
     config: a SimCSEConfig (default: DEFAULT_CONFIG, the course recipe); keyword overrides change fields of it,
@@ -388,7 +436,10 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     encoder: start from this encoder (trained in place; its dropout is set to config.dropout) instead of
         `start_encoder(config.start)`.
     sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
-    eval_fn / eval_every / max_seconds / checkpoint_*: passed to `train.fit` (see `sts_eval_fn`).
+    eval_fn / eval_every / max_seconds / checkpoint_* / grad_cache_chunk / precision / compile: passed to
+        `train.fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.gradcache`). Under torchrun every process
+        calls this; config.batch_size is the global batch, split over the processes (`minisent.distributed`);
+        build the caches it reads first (the command line does: `_build_caches`), or the processes race to.
     """
     cfg = _configured(config, DEFAULT_CONFIG, overrides)
     if encoder is None:
@@ -407,7 +458,8 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "unsupervised SimCSE", device=device, progress=progress,
                    max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                   checkpoint_every=checkpoint_every)
+                   checkpoint_every=checkpoint_every, grad_cache_chunk=grad_cache_chunk, precision=precision,
+                   compile=compile)
     history["config"] = cfg.to_dict()
     return encoder, history
 
@@ -428,7 +480,8 @@ def _fit(encoder: SentenceEncoder, objective, batches, cfg: SimCSEConfig, desc: 
 def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
                      triplets: Sequence | None = None, device=None, progress: bool = True, eval_fn=None,
                      eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
-                     checkpoint_every: int | None = None, **overrides) -> tuple[SentenceEncoder, dict]:
+                     checkpoint_every: int | None = None, grad_cache_chunk: int | None = None,
+                     precision: str = "auto", compile: bool = False, **overrides) -> tuple[SentenceEncoder, dict]:
     """Supervised SimCSE on NLI triplets (premise, entailment = positive, contradiction = hard negative).
 
     Same arguments as `train_simcse` (default config: DEFAULT_SUP_CONFIG); `triplets` default to
@@ -450,7 +503,8 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     batches = TripletBatches(triplets, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "supervised SimCSE", device=device, progress=progress,
                    max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                   checkpoint_every=checkpoint_every)
+                   checkpoint_every=checkpoint_every, grad_cache_chunk=grad_cache_chunk, precision=precision,
+                   compile=compile)
     history["config"] = {**cfg.to_dict(), "n_triplets": len(triplets)}
     return encoder, history
 
@@ -499,18 +553,64 @@ def pretrained_simcse_sup(device=None, progress: bool = True) -> SentenceEncoder
                                                  progress=progress), device, progress)
 
 
+# ------------------------------------------------------------------------- the GPU recipe
+# For readers with a GPU (`MINISENT_FULL=1 python -m minisent train simcse ...`, alone or under torchrun): a tiny
+# model 2x wider and 2x deeper than the course's, batch 512, on SimCSE's one-million-sentence Wikipedia file when
+# it was downloaded (`python -m minisent download wiki1m`), else the offline corpus. Not tuned and not timed here
+# (no GPU was available while writing it): a starting point, README "Scaling up" says what to expect.
+GPU_MODEL = dict(d_model=256, n_heads=4, n_layers=4, d_ff=1024, max_len=128)
+GPU_CONFIG = replace(DEFAULT_CONFIG, steps=2000, batch_size=512)  # 2000 x 512 = about one pass over wiki1m
+
+
+def gpu_sentences(min_words: int = 4) -> list[str]:
+    """wiki1m (one sentence a line) when downloaded, else `unsup_sentences()`."""
+    from . import data
+
+    path = data.path_of("wiki1m")
+    if not path.exists():
+        return unsup_sentences(min_words)
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if len(line.split()) >= min_words]
+
+
+def gpu_encoder(config: SimCSEConfig = GPU_CONFIG, device=None, progress: bool = True) -> SentenceEncoder:
+    """The GPU recipe's starting point: a GPU_MODEL-sized encoder with the course's tokenizer (and word2vec start)."""
+    from .tokenize import corpus_bpe
+    from .transformer import TransformerConfig
+
+    tok = corpus_bpe(progress=progress) if config.tokenizer == "bpe" else word_tokenizer()
+    enc = SentenceEncoder.create(tok, TransformerConfig(**GPU_MODEL, dropout=config.dropout), pooling="mean",
+                                 seed=config.seed)
+    if config.start == "word2vec":
+        from .wordvec import train_vectors
+
+        word2vec_init_(enc, train_vectors("skipgram", progress=progress))
+    return enc.to(get_device(device))
+
+
 # ------------------------------------------------------------------------------ command line
-def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder, dict]:
+def _cli(kind: str, out, minutes, steps, device, seed, **fit_options) -> tuple[SentenceEncoder, dict]:
+    """fit_options: grad_cache_chunk, precision, compile (see train.fit). MINISENT_FULL=1: the GPU recipe (simcse)."""
+    import os
+
     from .train import recent_loss, save_with_history
 
-    default = DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
+    full = kind == "simcse" and os.environ.get("MINISENT_FULL") == "1"
+    default = GPU_CONFIG if full else DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
     if steps is None:
         steps = default.steps if minutes is None else 1_000_000
     cfg = replace(default, steps=steps, seed=seed)
     train = train_simcse if kind == "simcse" else train_simcse_sup
+    with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
+        if full:
+            fit_options.update(encoder=gpu_encoder(cfg, device), sentences=gpu_sentences())
+        else:
+            _build_caches(kind, cfg, device)
     t0 = time.perf_counter()
     encoder, history = train(cfg, device=device, eval_fn=sts_eval_fn(align_uniform=False),
-                             max_seconds=None if minutes is None else 60.0 * minutes)
+                             max_seconds=None if minutes is None else 60.0 * minutes, **fit_options)
+    if not is_main():  # under torchrun, rank 0 alone reports and saves
+        return encoder, history
     path = save_with_history(encoder, history, out)
     first, last = history["eval"][0], history["eval"][-1]
     print(f"{kind}: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s (start: {cfg.start}); "
@@ -521,18 +621,28 @@ def _cli(kind: str, out, minutes, steps, device, seed) -> tuple[SentenceEncoder,
     return encoder, history
 
 
+def _build_caches(kind: str, cfg: SimCSEConfig, device) -> None:
+    """Build (or read) everything a SimCSE run reads from data/cache/: its start encoder and its data."""
+    if cfg.start == "simcse":
+        pretrained_simcse(device=device)
+    else:
+        start_encoder(cfg.start, tokenizer=cfg.tokenizer, device=device)
+    unsup_sentences() if kind == "simcse" else nli_training_triplets()
+
+
 def train_simcse_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                     seed: int = 0) -> tuple[SentenceEncoder, dict]:
-    """`python -m minisent train simcse --out DIR [--minutes M] [--steps N] [--device D] [--seed S]`.
+                     seed: int = 0, **fit_options) -> tuple[SentenceEncoder, dict]:
+    """`python -m minisent train simcse --out DIR [--minutes M] [--steps N] [--device D] [--seed S]
+    [--grad-cache-chunk C] [--precision P] [--compile]`, also under `torchrun --nproc_per_node=N`.
 
     The default recipe (DEFAULT_CONFIG.steps steps, or as many as fit in --minutes, the learning rate following
     the clock); prints mini-STS and Lee before and after and saves the encoder (+ history.json) to `out`,
     which `minisent.load(out)` and `python -m minisent eval --model out` read.
     """
-    return _cli("simcse", out, minutes, steps, device, seed)
+    return _cli("simcse", out, minutes, steps, device, seed, **fit_options)
 
 
 def train_simcse_sup_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                         seed: int = 0) -> tuple[SentenceEncoder, dict]:
+                         seed: int = 0, **fit_options) -> tuple[SentenceEncoder, dict]:
     """`python -m minisent train simcse-sup --out DIR [...]`: supervised SimCSE from `pretrained_simcse()`."""
-    return _cli("simcse-sup", out, minutes, steps, device, seed)
+    return _cli("simcse-sup", out, minutes, steps, device, seed, **fit_options)

@@ -96,7 +96,7 @@ def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *,
         callback: Callable[[int, dict], None] | None = None, cpu_threads: int | None = 1,
         eval_fn: Callable[[nn.Module], dict] | None = None, eval_every: int | None = None,
         checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None, resume: bool = True,
-        precision: str = "auto") -> dict:
+        precision: str = "auto", grad_cache_chunk: int | None = None, compile: bool = False) -> dict:
     """Train `model` for `steps` optimizer steps; returns the history dict (lists, one entry per step).
 
     warmup: a fraction of the run when < 1, else a number of steps. clip: max gradient norm (None: none).
@@ -116,12 +116,18 @@ def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *,
         ... do): the batches already used are drawn again and skipped.
     precision: "auto" (bf16 autocast on a cuda GPU that supports it, else fp16 with a GradScaler;
         fp32 on cpu and mps), or "fp32", "bf16", "fp16" (fp16 on cuda only).
+    grad_cache_chunk: embed the batch in chunks of this many texts with gradient caching
+        (`minisent.gradcache`: the same gradient, memory of one chunk); the objective needs texts / embed_texts / loss.
+    compile: run the model through `torch.compile` (worth it on a GPU; the first steps are slow while it compiles).
+    Under torchrun (`minisent.distributed`): the model is wrapped in DistributedDataParallel, each process
+        trains on its slice of every batch (`distributed.shard`), and only rank 0 shows progress, evaluates
+        and writes checkpoints.
     """
     dev = get_device(device)
     with threads.cpu_threads(cpu_threads, dev):
         return _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev,
                     seed, progress, desc, max_seconds, callback, eval_fn, eval_every, checkpoint_dir,
-                    checkpoint_every, resume, precision)
+                    checkpoint_every, resume, precision, grad_cache_chunk, compile)
 
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -178,7 +184,9 @@ def _load_checkpoint(path: Path, dev: torch.device) -> dict:
 
 def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev, seed,
          progress, desc, max_seconds, callback, eval_fn=None, eval_every=None, checkpoint_dir=None,
-         checkpoint_every=None, resume=True, precision="auto") -> dict:
+         checkpoint_every=None, resume=True, precision="auto", grad_cache_chunk=None, compile=False) -> dict:
+    from . import distributed, gradcache
+
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     for name, every in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
@@ -186,8 +194,21 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
             raise ValueError(f"{name} must be >= 1 (or None), got {every}")
     if checkpoint_every is not None and checkpoint_dir is None:
         raise ValueError("checkpoint_every needs checkpoint_dir (where to write the checkpoints)")
+    if grad_cache_chunk is not None and grad_cache_chunk < 1:
+        raise ValueError(f"grad_cache_chunk must be >= 1 (or None), got {grad_cache_chunk}")
+    if grad_cache_chunk and not all(hasattr(objective, a) for a in ("texts", "embed_texts", "loss")):
+        raise ValueError(f"grad_cache_chunk needs an objective with texts / embed_texts / loss (minisent.gradcache), "
+                         f"not {type(objective).__name__}")
+    multi = distributed.is_distributed()
+    if multi and max_seconds is not None:
+        raise ValueError("a time budget cannot split over processes (each has its own clock): give a step count")
+    if multi and isinstance(objective, nn.Module) and any(True for _ in objective.parameters()):
+        raise ValueError("distributed training needs an objective without parameters of its own (e.g. SimCSE)")
+    main = distributed.is_main()  # rank 0 alone shows progress, evaluates and writes checkpoints
+    progress, eval_fn = progress and main, eval_fn if main else None
     amp_dtype = _autocast_dtype(precision, dev)
-    torch.manual_seed(seed)  # dropout masks (and whatever else an objective draws: the same seed, the same run)
+    # dropout masks (and whatever else an objective draws): the same seed, the same run; each process its own draws
+    torch.manual_seed(seed + distributed.rank())
     np.random.seed(seed)
     random.seed(seed)
     model.to(dev).train()
@@ -198,6 +219,20 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
     scaler = torch.amp.GradScaler(dev.type) if amp_dtype == torch.float16 else None
     warmup_frac = warmup if warmup < 1 else warmup / steps
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    train_model = model  # what the objective calls: the model, inside DDP and/or compiled
+    if multi:  # rank 0's weights are copied to every rank; gradients are averaged over ranks in backward
+        from torch.nn.parallel import DistributedDataParallel
+
+        train_model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
+                                              forward_sync_buffers=False)  # buffers are constants
+    if compile:
+        train_model = torch.compile(train_model)
+
+    def autocast():  # the forward passes in amp_dtype where it is safe (the losses compute in float32)
+        return torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None)
+
+    def backward(loss):
+        (loss if scaler is None else scaler.scale(loss)).backward()
 
     history: dict[str, list] = {"step": [], "loss": [], "lr": [], "grad_norm": [], "time_s": []}
     if eval_fn is not None:
@@ -243,19 +278,22 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
         rate = lr_at(progress_frac, lr, warmup_frac, min_lr_ratio)
         for g in optimizer.param_groups:
             g["lr"] = rate
-        batch = to_device(next(stream), dev)
-        with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            loss, metrics = objective(model, batch)  # the forward pass in amp_dtype where it is safe
+        batch = to_device(distributed.shard(next(stream)), dev)  # this process's rows of the batch
+        optimizer.zero_grad(set_to_none=True)
+        if grad_cache_chunk:  # forward and backward chunk by chunk (minisent.gradcache)
+            loss, metrics = gradcache.cached_step(train_model, objective, batch, grad_cache_chunk,
+                                                  backward=backward, autocast=autocast, by_length=True)
+        else:
+            with autocast():
+                loss, metrics = objective(train_model, batch)
+            backward(loss)
         if not torch.isfinite(loss):
             bar.close()
             raise FloatingPointError(f"loss became {loss.item()} at step {step}: lower the learning rate")
-        optimizer.zero_grad(set_to_none=True)
         if scaler is None:
-            loss.backward()
             norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
             optimizer.step()
         else:
-            scaler.scale(loss).backward()
             scaler.unscale_(optimizer)  # true gradients, so that clipping sees their real norm
             norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
             scaler.step(optimizer)  # skipped when a gradient overflowed; the scale then shrinks
@@ -277,7 +315,7 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
         if step % 10 == 0 or done or (eval_fn is not None and history["eval"][-1]["step"] == step + 1):
             shown = {k: f"{v:.3g}" for k, v in list(history["eval"][-1].items())[1:3]} if history.get("eval") else {}
             bar.set_postfix(loss=f"{smooth:.3f}", **shown, refresh=False)  # shown at the next (rate-limited) refresh
-        if ckpt is not None and (done or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
+        if main and ckpt is not None and (done or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
             _save_checkpoint(ckpt, step + 1, steps, model, objective, optimizer, scaler, history)
         if callback is not None:
             callback(step + 1, history)

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from anywhere: `python benchmarks/run.py`
 
 EXPERIMENT_LOG = "## Experiment log"   # the hand-written section of RESULTS.md that a rerun keeps
-MODULES = ["bench_attention", "bench_losses", "bench_encoder", "bench_search", "bench_scaling", "bench_notebooks"]
+MODULES = ["bench_attention", "bench_losses", "bench_encoder", "bench_search", "bench_scaling", "bench_notebooks", "quality"]
 
 
 def machine() -> dict:

@@ -1,7 +1,13 @@
 """How the course scores a sentence encoder: anything with `encode(list[str]) -> np.ndarray (n, d)`.
 
     cosine(a, b)              row-wise cosine similarity of two (n, d) arrays
+    sts_predictions(model, pairs) the cosine of each pair (n,)
     sts_spearman(model, pairs) Spearman rank correlation x 100 between cosine and gold scores
+    sts_interval(model, pairs) the same with its bootstrap 95 % interval
+
+How sure a score is (every score of a finite test set is one draw; another set would give another):
+    bootstrap(metric, *columns)            Interval(value, low, high): percentile bootstrap over the rows
+    paired_bootstrap(metric, a, b)         the interval of metric(*a) - metric(*b) on the SAME resampled rows
     lee_correlation(model)    the same on the 50 Lee news documents and their human ratings
     leaderboard_row(name, m)  one row of the course leaderboard
 
@@ -19,7 +25,7 @@ cosines (often all crowded near 1) does not matter.
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Callable, NamedTuple, Protocol, Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
@@ -61,7 +67,87 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(spearmanr(x, y).statistic * 100)
 
 
-def pair_similarities(model: Encoder, pairs: Sequence[data.STSPair]) -> np.ndarray:
+# ------------------------------------------------------------------------- uncertainty
+class Interval(NamedTuple):
+    """A score with its bootstrap interval, in the metric's own units: str() -> "34.7 [23.1, 45.0]"."""
+    value: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.1f} [{self.low:.1f}, {self.high:.1f}]"
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def excludes(self, x: float = 0.0) -> bool:
+        """True when x lies outside [low, high] (for a paired difference: the two models really differ)."""
+        return not self.low <= x <= self.high
+
+    def overlaps(self, other: "Interval") -> bool:
+        """True when the two intervals share a point (then their order is not established by these data)."""
+        return self.low <= other.high and other.low <= self.high
+
+
+def _columns(columns) -> list[np.ndarray]:
+    """Equal-length 1-D columns as arrays (row i of every column belongs to the same test item)."""
+    arrays = [np.asarray(c) for c in columns]
+    if not arrays or any(a.ndim != 1 for a in arrays):
+        raise ValueError(f"bootstrap needs one or more 1-D columns, got shapes {[a.shape for a in arrays]}")
+    n = len(arrays[0])
+    if n < 2 or any(len(a) != n for a in arrays):
+        raise ValueError(f"bootstrap needs columns of one length >= 2, got lengths {[len(a) for a in arrays]}")
+    return arrays
+
+
+def _resamples(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) row indices drawn with replacement: the draws scipy.stats.bootstrap makes with the same seed."""
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+
+
+def _percentile_interval(value: float, stats: np.ndarray, level: float) -> Interval:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    low, high = np.percentile(stats, [50 * (1 - level), 50 * (1 + level)])
+    return Interval(float(value), float(low), float(high))
+
+
+def bootstrap(metric: Callable[..., float], *columns, n_boot: int = 1000, seed: int = 0,
+              level: float = 0.95) -> Interval:
+    """The metric on the full data with its percentile bootstrap interval.
+
+    columns: 1-D sequences of one length n, row i of each belonging to the same test item (e.g. the
+    predictions and the gold scores). Each of n_boot resamples draws n rows with replacement -- the SAME
+    rows from every column -- and scores them; low and high are the (1 - level) / 2 and (1 + level) / 2
+    percentiles of those n_boot scores. A 95 % interval of [23, 45] says: another test set like this one
+    could easily have given any score in that range.
+        bootstrap(spearman, predictions, gold)   # -> Interval(value, low, high), Spearman x 100
+    """
+    cols = _columns(columns)
+    rows = _resamples(len(cols[0]), n_boot, seed)                 # (n_boot, n)
+    stats = np.array([metric(*(c[r] for c in cols)) for r in rows])
+    return _percentile_interval(metric(*cols), stats, level)
+
+
+def paired_bootstrap(metric: Callable[..., float], columns_a, columns_b, n_boot: int = 1000, seed: int = 0,
+                     level: float = 0.95) -> Interval:
+    """metric(*columns_a) - metric(*columns_b) with its interval, both scored on the SAME resampled rows.
+
+    e.g. columns_a = (predictions_a, gold), columns_b = (predictions_b, gold). Pairing removes what the two
+    models share (easy and hard items), so a difference can be sure even where the two separate intervals
+    overlap. When the interval excludes 0 (`.excludes(0)`), A and B differ; otherwise it is a tie within noise.
+    """
+    a, b = _columns(columns_a), _columns(columns_b)
+    if len(a[0]) != len(b[0]):
+        raise ValueError(f"paired_bootstrap needs the same rows for both: {len(a[0])} vs {len(b[0])}")
+    rows = _resamples(len(a[0]), n_boot, seed)                    # (n_boot, n), shared by a and b
+    stats = np.array([metric(*(c[r] for c in a)) - metric(*(c[r] for c in b)) for r in rows])
+    return _percentile_interval(metric(*a) - metric(*b), stats, level)
+
+
+def sts_predictions(model: Encoder, pairs: Sequence[data.STSPair]) -> np.ndarray:
     """Cosine between the two sentences of each pair, encoding every distinct sentence once. -> (n,)"""
     if len(pairs) == 0:
         raise ValueError("no pairs to score")
@@ -75,9 +161,17 @@ def pair_similarities(model: Encoder, pairs: Sequence[data.STSPair]) -> np.ndarr
     return cosine(a, b)
 
 
+pair_similarities = sts_predictions  # the name lessons 00, 02 and 09 use
+
+
 def sts_spearman(model: Encoder, pairs: Sequence[data.STSPair]) -> float:
     """Spearman x 100 between the model's cosine and the gold score of each pair."""
-    return spearman(pair_similarities(model, pairs), [p.score for p in pairs])
+    return spearman(sts_predictions(model, pairs), [p.score for p in pairs])
+
+
+def sts_interval(model: Encoder, pairs: Sequence[data.STSPair], **kw) -> "Interval":
+    """Spearman x 100 with its bootstrap interval over the pairs (kw: n_boot, seed, level of `bootstrap`)."""
+    return bootstrap(spearman, sts_predictions(model, pairs), [p.score for p in pairs], **kw)
 
 
 def lee_correlation(model: Encoder) -> float:
@@ -291,7 +385,7 @@ def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float
     from sklearn.metrics import accuracy_score, f1_score
 
     pairs = data.mini_sts() if pairs is None else list(pairs)
-    sims = pair_similarities(model, pairs)                           # (n,)
+    sims = sts_predictions(model, pairs)                           # (n,)
     gold = np.array([p.score >= positive_from for p in pairs])
     idx = np.arange(len(pairs))
     if isinstance(threshold_from, (int, float)):

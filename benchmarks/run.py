@@ -18,7 +18,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from anywhere: `python benchmarks/run.py`
 
-MODULES = ["bench_attention", "bench_losses", "bench_encoder", "bench_search", "bench_notebooks"]
+MODULES = ["bench_attention", "bench_losses", "bench_encoder", "bench_search", "bench_notebooks", "quality"]
 
 
 def machine() -> dict:

@@ -213,8 +213,8 @@ def _encode_unique(model: Encoder, sentences: Sequence[str]) -> tuple[np.ndarray
     return emb, {s: i for i, s in enumerate(unique)}
 
 
-def triplet_accuracy(model: Encoder, triplets) -> float:
-    """Fraction of (anchor, positive, negative) with cos(anchor, positive) > cos(anchor, negative).
+def triplet_correct(model: Encoder, triplets) -> np.ndarray:
+    """For each (anchor, positive, negative): is cos(anchor, positive) > cos(anchor, negative)? -> (m,) bool
 
     triplets: objects with .anchor / .positive / .negative (data.NLITriplet) or 3-tuples.
     A tie counts as a miss: a model that maps everything to one vector scores 0, not 0.5.
@@ -226,7 +226,18 @@ def triplet_accuracy(model: Encoder, triplets) -> float:
         raise ValueError("each triplet must be (anchor, positive, negative)")
     emb, row = _encode_unique(model, [s for t in triplets for s in t])
     a, p, n = (emb[[row[t[i]] for t in triplets]] for i in range(3))   # each (m, d)
-    return float(np.mean(cosine(a, p) > cosine(a, n)))
+    return cosine(a, p) > cosine(a, n)
+
+
+def triplet_accuracy(model: Encoder, triplets) -> float:
+    """Fraction of triplets with cos(anchor, positive) > cos(anchor, negative) (see `triplet_correct`)."""
+    return float(np.mean(triplet_correct(model, triplets)))
+
+
+def section_interval(model: Encoder, split: str | None = "test", **kw) -> Interval:
+    """Accuracy x 100 on the Wikipedia section-distinction yardstick (`data.section_yardstick(split)`, ~1,400
+    test triplets from held-out articles) with its bootstrap interval (kw: n_boot, seed, level)."""
+    return bootstrap(np.mean, 100.0 * triplet_correct(model, data.section_yardstick(split)), **kw)
 
 
 # ---------------------------------------------------------------------------- retrieval
@@ -242,15 +253,18 @@ def _relevant_sets(ranked, relevant) -> list[tuple[list, set]]:
     return list(zip(ranked, relevant))
 
 
-def mrr_at_k(ranked, relevant, k: int = 10) -> float:
-    """Mean reciprocal rank: mean over queries of 1 / (rank of the first relevant id in the top k), 0 if none.
+def reciprocal_ranks(ranked, relevant, k: int = 10) -> np.ndarray:
+    """Per query: 1 / (rank of the first relevant id in the top k), 0 if none. -> (q,)
 
     ranked: per query, ids best first ((q, >=k) array or lists); relevant: per query an id or a set of ids.
     """
-    total = 0.0
-    for ranking, rel in _relevant_sets(ranked, relevant):
-        total += next((1.0 / r for r, doc in enumerate(ranking[:k], start=1) if doc in rel), 0.0)
-    return total / len(ranked)
+    return np.array([next((1.0 / r for r, doc in enumerate(ranking[:k], start=1) if doc in rel), 0.0)
+                     for ranking, rel in _relevant_sets(ranked, relevant)])
+
+
+def mrr_at_k(ranked, relevant, k: int = 10) -> float:
+    """Mean reciprocal rank: the mean over queries of `reciprocal_ranks`."""
+    return float(np.mean(reciprocal_ranks(ranked, relevant, k)))
 
 
 def recall_at_k(ranked, relevant, k: int = 10) -> float:
@@ -273,29 +287,46 @@ def ndcg_at_k(ranked, relevant, k: int = 10) -> float:
     return float(np.mean(scores))
 
 
-def retrieval_scores(model: Encoder, queries: Sequence[str], passages: Sequence[str], relevant) -> dict:
-    """Encode, search (cosine, top 10) and score. relevant[i]: index (or indices) into passages for query i.
-
-    -> {"MRR@10", "Recall@1", "Recall@5", "Recall@10", "nDCG@10"}, each in [0, 1].
-    """
+def retrieve(model: Encoder, queries: Sequence[str], passages: Sequence[str], relevant):
+    """Encode and search (cosine, top 10). -> (ranked (q, 10) passage indices, relevant) for the metrics."""
     from .search import semantic_search
 
     if len(queries) != len(relevant):
         raise ValueError(f"{len(queries)} queries but {len(relevant)} relevance entries")
     q_emb, p_emb = np.asarray(model.encode(list(queries))), np.asarray(model.encode(list(passages)))
     _, ranked = semantic_search(q_emb, p_emb, top_k=10)                # (q, 10) passage indices
+    return ranked, relevant
+
+
+def retrieval_scores(model: Encoder, queries: Sequence[str], passages: Sequence[str], relevant) -> dict:
+    """Encode, search (cosine, top 10) and score. relevant[i]: index (or indices) into passages for query i.
+
+    -> {"MRR@10", "Recall@1", "Recall@5", "Recall@10", "nDCG@10"}, each in [0, 1].
+    """
+    ranked, relevant = retrieve(model, queries, passages, relevant)
     return {"MRR@10": mrr_at_k(ranked, relevant, 10),
             **{f"Recall@{k}": recall_at_k(ranked, relevant, k) for k in (1, 5, 10)},
             "nDCG@10": ndcg_at_k(ranked, relevant, 10)}
 
 
+def _qa_task(pairs) -> tuple[list[str], list[str], list[int]]:
+    """Questions, distinct passages, and the index of each question's own passage (its one relevant item)."""
+    passages = list(dict.fromkeys(p.passage for p in pairs))
+    row = {p: i for i, p in enumerate(passages)}
+    return [p.question for p in pairs], passages, [row[p.passage] for p in pairs]
+
+
 def qa_retrieval_scores(model: Encoder, pairs=None) -> dict:
     """`retrieval_scores` on question -> passage pairs (default data.qa_pairs()): each question's
     own passage is the one relevant item among all distinct passages."""
-    pairs = data.qa_pairs() if pairs is None else list(pairs)
-    passages = list(dict.fromkeys(p.passage for p in pairs))
-    row = {p: i for i, p in enumerate(passages)}
-    return retrieval_scores(model, [p.question for p in pairs], passages, [row[p.passage] for p in pairs])
+    return retrieval_scores(model, *_qa_task(data.qa_pairs() if pairs is None else list(pairs)))
+
+
+def qa_mrr_interval(model: Encoder, pairs=None, **kw) -> Interval:
+    """MRR@10 x 100 of question -> passage retrieval (default data.qa_pairs()) with its bootstrap interval over
+    the questions (each resample keeps every passage as a candidate)."""
+    ranked, relevant = retrieve(model, *_qa_task(data.qa_pairs() if pairs is None else list(pairs)))
+    return bootstrap(np.mean, 100.0 * reciprocal_ranks(ranked, relevant, 10), **kw)
 
 
 # --------------------------------------------------------------------------- clustering
@@ -319,25 +350,58 @@ def clustering_scores(model: Encoder, sentences: Sequence[str], labels: Sequence
 
     k defaults to the number of distinct labels. -> {"V-measure", "ARI"}, each <= 1.
     """
-    from .search import kmeans
-
     if len(sentences) != len(labels) or not sentences:
         raise ValueError(f"need one label per sentence and at least one sentence, got {len(sentences)} "
                          f"sentences and {len(labels)} labels")
-    k = len(set(labels)) if k is None else k
-    predicted = kmeans(np.asarray(model.encode(list(sentences))), k, seed=seed)
+    predicted = cluster(model, sentences, len(set(labels)) if k is None else k, seed)
     return {"V-measure": v_measure(labels, predicted), "ARI": adjusted_rand(labels, predicted)}
 
 
+def cluster(model: Encoder, sentences: Sequence[str], k: int, seed: int = 0) -> np.ndarray:
+    """k-means cluster of each encoded sentence (on normalised vectors). -> (n,) ints in 0..k-1"""
+    from .search import kmeans
+
+    return kmeans(np.asarray(model.encode(list(sentences))), k, seed=seed)
+
+
+def adjusted_mutual_info(labels_true, labels_pred) -> float:
+    """Mutual information of the two labelings, corrected for chance: 0 for a random clustering, 1 for a perfect one.
+
+    Unlike V-measure it does not drift with the number of items, so scores of subsets can be compared."""
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    return float(adjusted_mutual_info_score(labels_true, labels_pred))
+
+
+def topic_interval(model: Encoder, topics=None, **kw) -> Interval:
+    """Adjusted mutual information x 100 of k-means clusters vs gold topics (default data.topic_sentences()),
+    with its bootstrap interval.
+
+    The clustering is done once. A clustering score is a property of a set, and a drawn-twice sentence would
+    agree with itself for free, so each resample is scored on the distinct sentences it drew (about 63 %).
+    AMI, not V-measure: V-measure rises as the set shrinks, AMI (chance-corrected) does not.
+    """
+    topics = data.topic_sentences() if topics is None else list(topics)
+    gold = np.unique([t.label for t in topics], return_inverse=True)[1]      # (n,) topic ids
+    clusters = cluster(model, [t.text for t in topics], int(gold.max()) + 1)
+
+    def ami(rows):
+        rows = np.unique(rows)
+        return 100.0 * adjusted_mutual_info(gold[rows], clusters[rows])
+
+    return bootstrap(ami, np.arange(len(topics)), **kw)
+
+
 # ------------------------------------------------------------------------------- probes
-def linear_probe(model: Encoder, sentences: Sequence[str], labels: Sequence, folds: int = 5, seed: int = 0) -> float:
-    """Cross-validated accuracy of a logistic regression on frozen embeddings (SentEval-style).
+def probe_correct(model: Encoder, sentences: Sequence[str], labels: Sequence, folds: int = 5,
+                  seed: int = 0) -> np.ndarray:
+    """Is each sentence's label predicted right by a logistic regression trained on the other folds? -> (n,) bool
 
     Features (n, d) are standardised inside each fold (no test-fold statistics leak); folds are
-    stratified and shuffled with `seed`. -> mean accuracy over the folds.
+    stratified and shuffled with `seed` (SentEval-style probing of frozen embeddings).
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -346,7 +410,14 @@ def linear_probe(model: Encoder, sentences: Sequence[str], labels: Sequence, fol
     x = np.asarray(model.encode(list(sentences)), dtype=np.float64)
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(probe, x, np.asarray(labels), cv=cv, scoring="accuracy")))
+    labels = np.asarray(labels)
+    return cross_val_predict(probe, x, labels, cv=cv) == labels
+
+
+def linear_probe(model: Encoder, sentences: Sequence[str], labels: Sequence, folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated accuracy of a logistic regression on frozen embeddings: the mean of `probe_correct`
+    (equal to the mean over folds when the folds are equally big)."""
+    return float(np.mean(probe_correct(model, sentences, labels, folds, seed)))
 
 
 def sentiment_probe(model: Encoder, folds: int = 5, seed: int = 0) -> float:
@@ -355,18 +426,22 @@ def sentiment_probe(model: Encoder, folds: int = 5, seed: int = 0) -> float:
     return linear_probe(model, [s.text for s in items], [s.label for s in items], folds, seed)
 
 
+def sentiment_interval(model: Encoder, **kw) -> Interval:
+    """The sentiment probe's accuracy x 100 with its interval over the 200 sentences (chance: 50)."""
+    items = data.sentiment_sentences()
+    return bootstrap(np.mean, 100.0 * probe_correct(model, [s.text for s in items], [s.label for s in items]), **kw)
+
+
 # ------------------------------------------------------------------ paraphrase detection
 def best_threshold(similarities: np.ndarray, gold: np.ndarray) -> float:
     """The cosine threshold (similarity >= t means "paraphrase") with the best F1 on these pairs.
 
     Candidates are midpoints between consecutive distinct similarities; ties go to the lowest.
     """
-    from sklearn.metrics import f1_score
-
     values = np.unique(similarities)
     candidates = np.concatenate([[values[0] - 1e-6], (values[:-1] + values[1:]) / 2, [values[-1] + 1e-6]])
-    f1 = [f1_score(gold, similarities >= t, zero_division=0.0) for t in candidates]
-    return float(candidates[int(np.argmax(f1))])
+    scores = [f1(gold, similarities >= t) for t in candidates]
+    return float(candidates[int(np.argmax(scores))])
 
 
 def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float = "even",
@@ -377,13 +452,29 @@ def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float
     same meaning, unimportant details differ"). The threshold is tuned for F1 on one half of the
     pairs and measured on the other:
       "even"       tune on pairs 0, 2, 4, ..., test on 1, 3, 5, ... (default: mini-STS is grouped by
-                   category, so its literal first half holds every paraphrase and its second none);
+                   category, so its literal first half holds every paraphrase and its second none;
+                   on all of mini-STS that is: tune on its dev split, test on its test split);
       "first half" tune on the first half, test on the second;
       a float      use that threshold and test on every pair.
     -> {"threshold", "accuracy", "F1", "n_test", "positives_test"}.
     """
-    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.metrics import accuracy_score
 
+    threshold, gold, predicted = _paraphrase_test(model, pairs, threshold_from, positive_from)
+    return {"threshold": threshold, "accuracy": float(accuracy_score(gold, predicted)),
+            "F1": f1(gold, predicted), "n_test": int(len(gold)), "positives_test": int(gold.sum())}
+
+
+def f1(gold, predicted) -> float:
+    """F1 = 2 TP / (2 TP + FP + FN) of boolean predictions (0 when there is nothing to find and nothing found)."""
+    gold, predicted = np.asarray(gold, dtype=bool), np.asarray(predicted, dtype=bool)
+    tp = np.sum(gold & predicted)
+    wrong = np.sum(gold != predicted)
+    return float(2 * tp / (2 * tp + wrong)) if tp + wrong else 0.0
+
+
+def _paraphrase_test(model: Encoder, pairs, threshold_from, positive_from):
+    """-> (threshold, gold (t,) bool, predicted (t,) bool) on the test pairs of `paraphrase_detection`."""
     pairs = data.mini_sts() if pairs is None else list(pairs)
     sims = sts_predictions(model, pairs)                           # (n,)
     gold = np.array([p.score >= positive_from for p in pairs])
@@ -397,29 +488,57 @@ def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float
         threshold, test = best_threshold(sims[tune], gold[tune]), idx[~tune]
     else:
         raise ValueError(f"threshold_from must be 'even', 'first half' or a number, got {threshold_from!r}")
-    predicted = sims[test] >= threshold
-    return {"threshold": threshold, "accuracy": float(accuracy_score(gold[test], predicted)),
-            "F1": float(f1_score(gold[test], predicted, zero_division=0.0)), "n_test": int(len(test)),
-            "positives_test": int(gold[test].sum())}
+    return threshold, gold[test], sims[test] >= threshold
+
+
+def paraphrase_interval(model: Encoder, pairs=None, **kw) -> Interval:
+    """`paraphrase_detection`'s F1 x 100 (threshold tuned on the even pairs) with its interval over the test pairs."""
+    _, gold, predicted = _paraphrase_test(model, pairs, "even", 4.0)
+    return bootstrap(lambda g, p: 100.0 * f1(g, p), gold, predicted, **kw)
 
 
 # ------------------------------------------------------------------------ the leaderboard
-LEADERBOARD_COLUMNS = ("model", "mini-STS", "Lee", "QA MRR@10", "Topic V", "Sentiment probe", "Paraphrase F1")
+LEADERBOARD_COLUMNS = ("model", "mini-STS", "Lee", "Sections", "QA MRR@10", "Topic AMI", "Sentiment probe",
+                       "Paraphrase F1")
 
 
-def evaluate_all(name: str, model: Encoder) -> dict:
-    """One full leaderboard row, every number x 100 rounded to 0.01:
+def evaluate_all(name: str, model: Encoder, split: str | None = "test", **kw) -> dict:
+    """One full leaderboard row: {"model": name, column: Interval (x 100, with its bootstrap 95 % interval)}.
 
-    mini-STS / Lee     Spearman of cosine vs gold (leaderboard_row)
-    QA MRR@10          question -> passage retrieval on data.qa_pairs()
-    Topic V            V-measure of k-means on data.topic_sentences(), k = number of topics
-    Sentiment probe    5-fold logistic-regression accuracy on data.sentiment_sentences()
-    Paraphrase F1      mini-STS pairs, gold >= 4.0 is a paraphrase, threshold tuned on the even half
+    mini-STS / Lee     Spearman of cosine vs gold on data.mini_sts(split) / data.lee_pairs(split)
+    Sections           accuracy on the section-distinction yardstick, data.section_yardstick(split)
+    QA MRR@10          question -> passage retrieval on data.qa_pairs(split)
+    Topic AMI          adjusted mutual information of k-means clusters and gold topics on
+                       data.topic_sentences(split), k = number of topics (0 = chance)
+    Sentiment probe    5-fold logistic-regression accuracy on all 200 data.sentiment_sentences() (no split:
+                       every sentence is scored by a probe that never saw it)
+    Paraphrase F1      gold >= 4.0 is a paraphrase; threshold tuned on mini-STS dev, F1 on mini-STS test
+                       (split="dev": tuned and scored on the two halves of mini-STS dev)
+    split: "test" (default: for reporting), "dev" (for choosing) or None (every item).
+    kw: n_boot, seed, level of `bootstrap`.
     """
-    topics = data.topic_sentences()
-    row = leaderboard_row(name, model)
-    row["QA MRR@10"] = qa_retrieval_scores(model)["MRR@10"]
-    row["Topic V"] = clustering_scores(model, [t.text for t in topics], [t.label for t in topics])["V-measure"]
-    row["Sentiment probe"] = sentiment_probe(model)
-    row["Paraphrase F1"] = paraphrase_detection(model)["F1"]
-    return {c: row[c] if c in ("model", "mini-STS", "Lee") else round(100 * row[c], 2) for c in LEADERBOARD_COLUMNS}
+    data.check_split(split)
+    row = {"model": name,
+           "mini-STS": sts_interval(model, data.mini_sts(split=split), **kw),
+           "Lee": sts_interval(model, data.lee_pairs(split=split), **kw),
+           "Sections": section_interval(model, split, **kw),
+           "QA MRR@10": qa_mrr_interval(model, data.qa_pairs(split=split), **kw),
+           "Topic AMI": topic_interval(model, data.topic_sentences(split=split), **kw),
+           "Sentiment probe": sentiment_interval(model, **kw),
+           "Paraphrase F1": paraphrase_interval(model, data.mini_sts(split="dev") if split == "dev" else None, **kw)}
+    return {c: row[c] for c in LEADERBOARD_COLUMNS}
+
+
+def ties_within_noise(rows: list[dict]) -> list[str]:
+    """One line per Interval column: the best model and every model whose interval overlaps the best one's.
+
+    Overlapping intervals do not establish an order (a paired bootstrap, `paired_bootstrap`, can still
+    separate two models that share their errors); a leaderboard should not be sorted by such a column."""
+    lines = []
+    columns = [c for c in dict.fromkeys(k for r in rows for k in r) if isinstance(rows[0].get(c), Interval)]
+    for column in columns:
+        best = max(rows, key=lambda r: r[column].value)
+        tied = [r["model"] for r in rows if r is not best and r[column].overlaps(best[column])]
+        lines.append(f"{column}: best {best['model']} {best[column]}; " +
+                     (f"ties within noise (intervals overlap): {', '.join(tied)}" if tied else "clear of the rest"))
+    return lines

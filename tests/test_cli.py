@@ -67,12 +67,17 @@ def test_demo_prints_a_leaderboard_with_tfidf():
     assert result.returncode == 0, result.stderr
     assert "Leaderboard" in result.stdout
     lines = result.stdout.splitlines()
-    header = [c.strip() for c in lines[lines.index("Leaderboard (sorted by mini-STS)") + 1].strip("|").split("|")]
-    assert tuple(header) == LEADERBOARD_COLUMNS          # similarity, retrieval, clustering, probe, paraphrase
+    title = next(i for i, line in enumerate(lines) if line.startswith("Leaderboard (models in the order"))
+    header = [c.strip() for c in lines[title + 1].strip("|").split("|")]
+    assert tuple(header) == LEADERBOARD_COLUMNS          # similarity, sections, retrieval, clustering, probe, paraphrase
     table = [line for line in lines if line.startswith("| tfidf")]
     assert len(table) == 1
     cells = [c.strip() for c in table[0].strip("|").split("|")]
-    assert len(cells) == len(LEADERBOARD_COLUMNS) and all(0 <= float(c) <= 100 for c in cells[1:])
+    assert len(cells) == len(LEADERBOARD_COLUMNS)
+    for cell in cells[1:]:                               # "33.6 [18.3, 46.3]": a score inside its interval
+        value, low, high = map(float, cell.replace("[", "").replace("]", "").replace(",", "").split())
+        assert -100 <= low <= value <= high <= 100, cell
+    assert "Sections: best tfidf" in result.stdout       # one model: the ties list names no other
 
 
 def test_search_prints_the_nearest_sentences(monkeypatch, tmp_path, capsys):

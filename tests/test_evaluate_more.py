@@ -150,9 +150,10 @@ def test_evaluate_all_fills_every_column():
     reference = ([p.sentence1 for p in data.mini_sts()] + [p.sentence2 for p in data.mini_sts()]
                  + [t.text for t in data.topic_sentences()] + [s.text for s in data.sentiment_sentences()]
                  + [q.question for q in data.qa_pairs()] + [q.passage for q in data.qa_pairs()])
-    row = evaluate.evaluate_all("tfidf-small", TfidfEncoder(reference))
+    row = evaluate.evaluate_all("tfidf-small", TfidfEncoder(reference), n_boot=50)
     assert tuple(row) == evaluate.LEADERBOARD_COLUMNS and row["model"] == "tfidf-small"
     for column in evaluate.LEADERBOARD_COLUMNS[1:]:
-        assert isinstance(row[column], float) and -100 <= row[column] <= 100, (column, row[column])
-    assert row["QA MRR@10"] > 20 and 0 <= row["Topic V"] and 0 <= row["Paraphrase F1"]
-    assert 25 <= row["Sentiment probe"] <= 100
+        iv = row[column]
+        assert isinstance(iv, evaluate.Interval) and -100 <= iv.low <= iv.high <= 100, (column, iv)
+    assert row["QA MRR@10"].value > 20 and -100 <= row["Topic AMI"].value and 0 <= row["Paraphrase F1"].value
+    assert 25 <= row["Sentiment probe"].value <= 100 and row["Sections"].value > 50

@@ -101,3 +101,117 @@ def test_sts_interval_is_sts_spearman_with_a_bootstrap():
     np.testing.assert_allclose(preds, evaluate.pair_similarities(Letters(), pairs))
     assert iv == evaluate.bootstrap(evaluate.spearman, preds, [p.score for p in pairs], n_boot=200, seed=2)
     assert iv.low <= iv.value <= iv.high
+
+
+# ------------------------------------------------------------------------- dev / test splits
+from minisent import data  # noqa: E402
+
+
+@pytest.mark.parametrize("load, n", [(data.mini_sts, 350), (data.topic_sentences, 450), (data.qa_pairs, 120)])
+def test_handmade_splits_alternate_rows(load, n):
+    everything, dev, test = load(), load(split="dev"), load(split="test")
+    assert len(everything) == n and dev == everything[0::2] and test == everything[1::2]
+    with pytest.raises(ValueError, match="split must be"):
+        load(split="train")
+
+
+def test_mini_sts_split_keeps_every_category_in_both_halves():
+    from collections import Counter
+
+    dev, test = Counter(p.category for p in data.mini_sts(split="dev")), Counter(p.category for p in data.mini_sts(split="test"))
+    assert set(dev) == set(test) and all(abs(dev[c] - test[c]) <= 1 for c in dev)
+
+
+def test_lee_split_by_document():
+    docs = data.lee_documents()
+    dev, test = data.lee_pairs(split="dev"), data.lee_pairs(split="test")
+    assert len(data.lee_pairs()) == 1225 and len(dev) == len(test) == 25 * 24 // 2
+    dev_docs = {d for p in dev for d in (p.sentence1, p.sentence2)}
+    test_docs = {d for p in test for d in (p.sentence1, p.sentence2)}
+    assert not dev_docs & test_docs and dev_docs == set(docs[0::2]) and test_docs == set(docs[1::2])
+
+
+def test_section_yardstick_is_held_out_and_split_by_article():
+    from minisent.data.triplets import section_triplets
+
+    dev, test, both = (data.section_yardstick(s) for s in ("dev", "test", None))
+    assert len(dev) > 1000 and len(test) > 1000 and len(both) == len(dev) + len(test)
+    assert data.section_yardstick("test") == test                      # fixed triplets
+    assert len({t.anchor for t in test}) == len(test)                  # every sentence is the anchor once
+    assert all(t.anchor != t.positive and t.negative not in (t.anchor, t.positive) for t in test)
+    article = {s.text: s.article for s in data.wiki_sentences()}
+    section = {s.text: s.section for s in data.wiki_sentences()}
+    assert all(article[t.anchor] == article[t.positive] == article[t.negative] for t in both)
+    assert all(section[t.anchor] == section[t.positive] != section[t.negative] for t in both)
+    assert not {article[t.anchor] for t in dev} & {article[t.anchor] for t in test}
+    trained = {article[s] for t in section_triplets()[0] for s in (t.anchor, t.positive, t.negative)}
+    assert not trained & {article[t.anchor] for t in both}             # no training article is scored on
+
+
+def test_newsgroup_sentences_are_prose_without_headers_or_quotes():
+    sentences = data.newsgroup_sentences()
+    assert 1000 < len(sentences) < 3000 and len(set(sentences)) == len(sentences)
+    assert not any(s.startswith((">", "From:", "Subject:")) or "writes:" in s for s in sentences)
+    assert all(5 <= len(s.split()) <= 60 for s in sentences)
+
+
+# ------------------------------------------------------------------- the leaderboard's pieces
+def test_f1_and_reciprocal_ranks_by_hand():
+    from sklearn.metrics import f1_score
+
+    gold, pred = [1, 1, 0, 0, 1], [1, 0, 1, 0, 1]                    # TP 2, FP 1, FN 1 -> 4 / 6
+    assert evaluate.f1(gold, pred) == pytest.approx(2 / 3) == f1_score(gold, pred)
+    assert evaluate.f1([0, 0], [0, 0]) == 0.0
+    ranked = [[3, 1, 2], [0, 1, 2], [5, 6, 7]]
+    np.testing.assert_allclose(evaluate.reciprocal_ranks(ranked, [1, 0, 9], k=3), [0.5, 1.0, 0.0])
+    assert evaluate.mrr_at_k(ranked, [1, 0, 9], k=3) == pytest.approx(0.5)
+
+
+def test_probe_correct_matches_cross_val_score():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    items = data.sentiment_sentences()
+    texts, labels = [s.text for s in items], [s.label for s in items]
+    correct = evaluate.probe_correct(Letters(), texts, labels)
+    x = Letters().encode(texts)
+    ref = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), x, labels,
+                          cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    assert correct.shape == (200,) and correct.mean() == pytest.approx(ref.mean())   # five folds of 40
+
+
+def test_topic_interval_is_chance_corrected():
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    topics = data.topic_sentences(split="dev")
+
+    class Oracle:                                                     # one-hot of the gold topic: perfect
+        names = sorted({t.label for t in topics})
+        label = {t.text: t.label for t in topics}
+
+        def encode(self, sentences):
+            return np.eye(len(self.names))[[self.names.index(self.label[s]) for s in sentences]]
+
+    perfect = evaluate.topic_interval(Oracle(), topics, n_boot=50)
+    assert perfect.value == pytest.approx(100) and perfect.low == pytest.approx(100)
+    letters = evaluate.topic_interval(Letters(), topics, n_boot=100)
+    clusters = evaluate.cluster(Letters(), [t.text for t in topics], 10)
+    assert letters.value == pytest.approx(100 * adjusted_mutual_info_score([t.label for t in topics], clusters))
+    assert letters.low <= letters.value <= letters.high and letters.value < 30
+
+
+def test_ties_within_noise_names_overlapping_models():
+    rows = [{"model": "a", "s": Interval(50, 45, 55)}, {"model": "b", "s": Interval(52, 49, 56)},
+            {"model": "c", "s": Interval(30, 25, 35)}]
+    assert evaluate.ties_within_noise(rows) == ["s: best b 52.0 [49.0, 56.0]; ties within noise (intervals "
+                                                "overlap): a"]
+    assert evaluate.ties_within_noise(rows[1:]) == ["s: best b 52.0 [49.0, 56.0]; clear of the rest"]
+
+
+def test_word_vectors_train_on_the_newsgroup_text_too():
+    from minisent.wordvec import corpus_tokens
+
+    tokens, extra = corpus_tokens(), [data.tokenize_words(s) for s in data.newsgroup_sentences()]
+    assert tokens[-len(extra):] == extra and len(tokens) == len(data.corpus_sentences()) + len(extra)

@@ -7,17 +7,23 @@ Nothing here is downloaded and nothing from these files is committed: the first 
     lee_background()      sentences of the Lee background news corpus (300 Australian news stories)
     lee_documents()       the 50 Lee documents that people rated for similarity
     lee_pairs()           the 1225 document pairs with their mean human rating (0..1)
+    lee_pairs(split="dev") the 300 pairs among the even-numbered documents; "test": among the odd ones
     wordsim353()          WordSim353 word pairs with human relatedness (0..10)
     simlex999()           SimLex-999 word pairs with human similarity (0..10)
     sentiment_sentences() 200 movie-review sentences labelled pos / neg
     corpus_sentences()    the plain training corpus: wiki + Lee background sentences, deduplicated
+    newsgroup_sentences() prose sentences of 200 Usenet posts (alt.atheism, sci.space; 1993), extra training text
 """
 from __future__ import annotations
 
 import bz2
+import copyreg
+import io
 import json
 import os
+import pickle
 import re
+import zlib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -207,6 +213,23 @@ def _corpus() -> dict:
     return built
 
 
+# --------------------------------------------------------------------------- dev / test
+SPLITS = ("dev", "test")
+
+
+def check_split(split: str | None) -> str | None:
+    """None (everything), "dev" (for choosing recipes and settings) or "test" (for reporting); else ValueError."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be 'dev', 'test' or None, got {split!r}")
+    return split
+
+
+def dev_test_split(items: list, split: str | None) -> list:
+    """Rows 0, 2, 4, ... are dev, rows 1, 3, 5, ... test; None keeps all. Files grouped by category or topic
+    (every hand-written set) thus give each half the same mix: a deterministic, stratified split."""
+    return list(items) if check_split(split) is None else list(items)[SPLITS.index(split)::2]
+
+
 # ------------------------------------------------------------------------------ public API
 def wiki_sentences() -> list[WikiSentence]:
     """Sentences of the shortened English Wikipedia dump, in article order, each with its section."""
@@ -228,10 +251,17 @@ def lee_documents() -> list[str]:
     return list(_corpus()["lee_documents"])
 
 
-def lee_pairs() -> list[STSPair]:
-    """All 1225 pairs of the 50 Lee documents with their mean human similarity in [0, 1]."""
+def lee_pairs(split: str | None = None) -> list[STSPair]:
+    """Pairs of the 50 Lee documents with their mean human similarity in [0, 1].
+
+    split=None: all 1225 pairs. "dev": the 300 pairs between documents 0, 2, 4, ... (for choosing);
+    "test": the 300 between documents 1, 3, 5, ... (for reporting). Splitting by document, not by pair,
+    keeps every document on one side; the 625 pairs across the halves belong to neither.
+    """
+    keep = {None: (0, 1), "dev": (0,), "test": (1,)}[check_split(split)]
     docs = _corpus()["lee_documents"]
-    return [STSPair(docs[a], docs[b], s, "lee") for a, b, s in _corpus()["lee_pairs"]]
+    return [STSPair(docs[a], docs[b], s, "lee") for a, b, s in _corpus()["lee_pairs"]
+            if split is None or (a % 2 in keep and b % 2 in keep)]
 
 
 def wordsim353() -> list[WordPair]:
@@ -255,6 +285,46 @@ def corpus_sentences() -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+class _BunchReader(pickle.Unpickler):
+    """Reads gensim's `mini_newsgroup` (a zlib-compressed pickle of a scikit-learn Bunch of 200 posts).
+
+    Only the few plain classes that file needs are allowed, so nothing else in a pickle can run."""
+
+    ALLOWED = {("copy_reg", "_reconstructor"): copyreg._reconstructor, ("__builtin__", "object"): object,
+               ("__builtin__", "dict"): dict, ("sklearn.datasets.base", "Bunch"): dict,
+               ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype,
+               ("numpy.core.multiarray", "_reconstruct"): np.ndarray.__reduce__(np.zeros(1))[0]}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"mini_newsgroup: unexpected class {module}.{name}")
+        return self.ALLOWED[(module, name)]
+
+
+def _post_sentences(post: str) -> list[str]:
+    """The author's own prose of one Usenet post: no header, quoted lines, attribution lines or signature."""
+    body = post.partition("\n\n")[2].split("\n-- \n")[0]
+    out = []
+    for paragraph in re.split(r"\n\s*\n", body):
+        lines = [l for l in paragraph.splitlines()
+                 if not l.lstrip().startswith((">", "|", ":")) and not re.search(r"\b(writes|wrote):", l)]
+        out += [s for s in split_sentences(_clean_line(" ".join(lines))) if _keep_sentence(s)]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _newsgroup_sentences() -> tuple[str, ...]:
+    raw = zlib.decompress(gensim_test_file("mini_newsgroup").read_bytes())
+    posts = _BunchReader(io.BytesIO(raw), encoding="latin-1").load()["data"]
+    return tuple(dict.fromkeys(s for post in posts for s in _post_sentences(post)))
+
+
+def newsgroup_sentences() -> list[str]:
+    """About 1,600 prose sentences (30 k words) of the 200 Usenet posts (alt.atheism, sci.space, 1993) in gensim's
+    test data: extra training text for the word vectors (parsed in well under a second, not cached)."""
+    return list(_newsgroup_sentences())
+
+
 def corpus_stats() -> list[dict]:
     """Items, tokens and vocabulary size per source (what `python -m minisent data` prints).
 
@@ -265,6 +335,7 @@ def corpus_stats() -> list[dict]:
         "wikipedia": ("sentence", [s.text for s in wiki_sentences()]),
         "lee-background": ("sentence", lee_background()),
         "lee-documents": ("document", lee_documents()),
+        "newsgroups": ("sentence", newsgroup_sentences()),
         "sentiment": ("sentence", [s.text for s in sentiment_sentences()]),
         "wordsim353": ("word pair", [f"{p.word1} {p.word2}" for p in wordsim353()]),
         "simlex999": ("word pair", [f"{p.word1} {p.word2}" for p in simlex999()]),

@@ -5,6 +5,9 @@
     topic_sentences() data/topic_sentences.tsv  topic sentence                           -> list[LabelledSentence]
     qa_pairs()        data/qa_pairs.tsv         question passage topic                   -> list[QAPair]
 
+The evaluation sets take split="dev" (rows 0, 2, 4, ...: for choosing) or split="test" (rows 1, 3, 5, ...:
+for reporting); the default None gives every row (`corpora.dev_test_split`, data/README.md).
+
 The .tsv files are tab-separated with a header line; columns are found by name, quotes are plain
 characters. Each loader takes an optional `path` (default: the file in DATA_DIR) so that a reader
 can point it at their own file of the same format.
@@ -14,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import paths
-from .corpora import LabelledSentence, STSPair
+from .corpora import LabelledSentence, STSPair, dev_test_split
 from .readers import NLITriplet, PathLike, QAPair, _existing, _numbered_lines, _score, read_nli_csv
 
 MINI_STS = "mini_sts.tsv"
@@ -71,12 +74,14 @@ def read_tsv_records(path: PathLike, columns: tuple[str, ...],
     return records
 
 
-def mini_sts(path: PathLike | None = None) -> list[STSPair]:
+def mini_sts(path: PathLike | None = None, split: str | None = None) -> list[STSPair]:
     """The hand-written mini-STS set: sentence pairs with a 0..5 similarity and a category
-    (paraphrase, negation, word order, ...). The topic column is not part of STSPair and is dropped."""
+    (paraphrase, negation, word order, ...). The topic column is not part of STSPair and is dropped.
+    split: "dev" / "test" (175 pairs each, every category in both) or None (all 350)."""
     path = _locate(path, MINI_STS)
-    return [STSPair(r["sentence1"], r["sentence2"], _score(r["score"], path, n), r["category"])
-            for n, r in read_tsv_records(path, ("sentence1", "sentence2", "score", "category"))]
+    return dev_test_split([STSPair(r["sentence1"], r["sentence2"], _score(r["score"], path, n), r["category"])
+                           for n, r in read_tsv_records(path, ("sentence1", "sentence2", "score", "category"))],
+                          split)
 
 
 def nli_triplets(path: PathLike | None = None) -> list[NLITriplet]:
@@ -84,14 +89,17 @@ def nli_triplets(path: PathLike | None = None) -> list[NLITriplet]:
     return read_nli_csv(_locate(path, NLI_TRIPLETS))
 
 
-def topic_sentences(path: PathLike | None = None) -> list[LabelledSentence]:
-    """Sentences labelled with their topic (LabelledSentence.label = topic), for clustering and probes."""
+def topic_sentences(path: PathLike | None = None, split: str | None = None) -> list[LabelledSentence]:
+    """Sentences labelled with their topic (LabelledSentence.label = topic), for clustering and probes.
+    split: "dev" / "test" (225 each, every topic in both) or None (all 450)."""
     path = _locate(path, TOPIC_SENTENCES)
-    return [LabelledSentence(r["sentence"], r["topic"]) for _, r in read_tsv_records(path, ("topic", "sentence"))]
+    return dev_test_split([LabelledSentence(r["sentence"], r["topic"])
+                           for _, r in read_tsv_records(path, ("topic", "sentence"))], split)
 
 
-def qa_pairs(path: PathLike | None = None) -> list[QAPair]:
-    """Questions, each with the passage that answers it (and a topic), for retrieval."""
+def qa_pairs(path: PathLike | None = None, split: str | None = None) -> list[QAPair]:
+    """Questions, each with the passage that answers it (and a topic), for retrieval.
+    split: "dev" / "test" (60 each) or None (all 120)."""
     path = _locate(path, QA_PAIRS)
-    return [QAPair(r["question"], r["passage"], r["topic"])
-            for _, r in read_tsv_records(path, ("question", "passage"), optional=("topic",))]
+    return dev_test_split([QAPair(r["question"], r["passage"], r["topic"])
+                           for _, r in read_tsv_records(path, ("question", "passage"), optional=("topic",))], split)

@@ -5,13 +5,18 @@ closer than a sentence from *another section of the same article*. Same article 
 so the negative is hard: word overlap alone does not solve it.
 
     train, held_out = section_triplets()   # articles split first: no held-out article is ever trained on
+    section_yardstick("test")              # every held-out sentence an anchor once: ~1,700 triplets to report on
+
+The yardstick: the held-out articles of the default `section_triplets()` split (the articles lesson 06 never
+trains on), cut in two by article: "dev" (for choosing) and "test" (for reporting). With one triplet per
+held-out sentence it has thousands of triplets, enough for accuracy intervals of about +-2 points.
 """
 from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
 
-from .corpora import wiki_sentences
+from .corpora import check_split, wiki_sentences
 from .readers import NLITriplet
 
 
@@ -71,3 +76,34 @@ def section_triplets(held_out_fraction: float = 0.2, per_section: int = 4, min_s
     rng = random.Random(seed)
     return (_triplets_for(train_articles, tree, per_section, rng),
             _triplets_for(held_articles, tree, per_section, rng))
+
+
+def _every_anchor(articles, tree, rng: random.Random) -> list[NLITriplet]:
+    """One triplet per sentence of these articles: it is the anchor, a random other sentence of its section the
+    positive, a random sentence of a random other section of the same article the negative."""
+    triplets = []
+    for article in articles:
+        sections = tree[article]
+        names = sorted(sections)
+        for name in names:
+            others = [n for n in names if n != name]
+            for anchor in sections[name]:
+                positive = rng.choice([s for s in sections[name] if s != anchor])
+                negative = rng.choice(sections[rng.choice(others)])
+                triplets.append(NLITriplet(anchor, positive, negative))
+    return triplets
+
+
+def section_yardstick(split: str | None = "test", min_section_size: int = 4) -> list[NLITriplet]:
+    """The Wikipedia section-distinction yardstick: triplets from articles no course model trains triplets on.
+
+    The held-out articles of `section_triplets()` (default split) are halved by article (seed 0): "dev" for
+    choosing, "test" for reporting, None both. Every sentence of a kept section is the anchor of one triplet.
+    Fixed: the same triplets on every call and machine (given the same gensim test data).
+    """
+    check_split(split)
+    tree = _sections_by_article(min_section_size)
+    _, held_articles = split_articles(list(tree), 0.2, seed=0)           # section_triplets()' default split
+    dev_articles, test_articles = split_articles(held_articles, 0.5, seed=0)
+    articles = {"dev": dev_articles, "test": test_articles, None: held_articles}[split]
+    return _every_anchor(articles, tree, random.Random(f"section-yardstick-{split}"))

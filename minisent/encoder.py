@@ -51,7 +51,7 @@ class SentenceEncoder(nn.Module):
         self.tokenizer = tokenizer
         self.backbone = backbone
         d = backbone.config.d_model
-        self.pooling = Pooling(pooling, d)
+        self.pooling = Pooling(pooling, d, backbone.config.vocab_size)
         self.projection_dim = projection_dim
         # a small MLP on top, for contrastive training only (SimCLR found it helps the layer below)
         self.head = (nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, projection_dim))
@@ -71,8 +71,11 @@ class SentenceEncoder(nn.Module):
         return cls(tokenizer, TransformerEncoder(config), pooling, projection_dim, max_length)
 
     def with_pooling(self, pooling: str) -> "SentenceEncoder":
-        """The same tokenizer and backbone (shared, not copied) with another pooling."""
-        return SentenceEncoder(self.tokenizer, self.backbone, pooling, None, self.max_length).to(self.device)
+        """The same tokenizer and backbone (shared, not copied) with another pooling (token weights kept)."""
+        other = SentenceEncoder(self.tokenizer, self.backbone, pooling, None, self.max_length).to(self.device)
+        if pooling == "weighted_mean" and hasattr(self.pooling, "token_weights"):
+            other.pooling.token_weights.copy_(self.pooling.token_weights)
+        return other
 
     # ------------------------------------------------------------------------------ basics
     @property
@@ -117,8 +120,9 @@ class SentenceEncoder(nn.Module):
 
         project=True adds the training-only projection head: (B, d) -> (B, projection_dim).
         """
-        hidden, mask = self.token_embeddings(inputs)  # (B, T, d), (B, T)
-        z = self.pooling(hidden, mask)  # (B, d)
+        ids, mask = self._as_batch(inputs)  # (B, T), (B, T)
+        hidden = self.backbone(ids, mask)  # (B, T, d)
+        z = self.pooling(hidden, mask, ids)  # (B, d)
         if project:
             if self.head is None:
                 raise ValueError("this encoder has no projection head (create it with projection_dim=...)")

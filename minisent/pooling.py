@@ -6,6 +6,10 @@
     last_token  the vector at the last real token (what a causal / GPT-style model must use,
                 since only its last token has seen the whole sentence)
     attention   a learned weighted average: weights = softmax over real tokens of (h_t . q) / sqrt(d)
+    weighted_mean  a fixed weighted average: each token id has a weight w (rare tokens count more), e.g.
+                SIF's a / (a + p(token)) from the training corpus (`sif_token_weights`), as SIF averaging
+                (lesson 02) and sentence-transformers' WeightedMean do; the weights are a buffer of the
+                module, so they are saved and loaded with the encoder
 
 Every one is mask-aware: `mask` (B, T) is True at real tokens, and padding never changes a pooled
 vector, so a sentence gets the same embedding whatever batch it is in.
@@ -13,6 +17,7 @@ vector, so a sentence gets the same embedding whatever batch it is in.
     pool("mean", hidden, mask)                      # functional, for the parameter-free ones
     AttentionPooling(d)(hidden, mask)               # attention pooling owns a learned query
     Pooling("attention", d)(hidden, mask)           # one module for any of them (what encoders hold)
+    Pooling("weighted_mean", vocab_size=V)(hidden, mask, input_ids)   # needs the token ids
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import math
 import torch
 import torch.nn as nn
 
-POOLINGS = ("cls", "mean", "max", "last_token", "attention")
+POOLINGS = ("cls", "mean", "max", "last_token", "attention", "weighted_mean")
 
 
 def _check(hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -86,6 +91,32 @@ class AttentionPooling(nn.Module):
         return attention_pool(hidden, mask, self.query, return_weights)
 
 
+def weighted_mean_pool(hidden: torch.Tensor, mask: torch.Tensor | None, weights: torch.Tensor) -> torch.Tensor:
+    """(B, T, d), weights (B, T) -> (B, d) = sum_t m_t w_t h_t / sum_t m_t w_t.
+
+    A row whose real tokens all weigh 0 pools to the zero vector."""
+    m = _check(hidden, mask).to(hidden.dtype) * weights.to(hidden.dtype)  # (B, T): weight, 0 at padding
+    return (hidden * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True).clamp(min=1e-12)  # (B, d)
+
+
+def sif_token_weights(tokenizer, sentences, a: float = 1e-3) -> torch.Tensor:
+    """(vocab_size,) float weights a / (a + p(token)), p = the token's share of all tokens of `sentences`
+    as `tokenizer` cuts them (SIF, Arora et al. 2017; lesson 02's `sif_weight`). Tokens never seen get 1;
+    [PAD], [CLS], [SEP] and [MASK] get 0 ([UNK] is counted like a word)."""
+    from .tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
+    from .wordvec.averaging import sif_weight
+
+    counts = torch.zeros(tokenizer.vocab_size, dtype=torch.float64)
+    for s in sentences:
+        ids = tokenizer.encode(s, add_special_tokens=False)
+        counts += torch.bincount(torch.tensor(ids, dtype=torch.long), minlength=tokenizer.vocab_size).double()
+    if counts.sum() == 0:
+        raise ValueError("no tokens in the sentences given: cannot estimate token frequencies")
+    weights = torch.from_numpy(sif_weight((counts / counts.sum()).numpy(), a)).float()  # (V,)
+    weights[[PAD_ID, CLS_ID, SEP_ID, MASK_ID]] = 0.0
+    return weights
+
+
 _FUNCTIONS = {"cls": cls_pool, "mean": mean_pool, "max": max_pool, "last_token": last_token_pool}
 
 
@@ -97,6 +128,9 @@ def pool(name: str, hidden: torch.Tensor, mask: torch.Tensor | None = None,
             raise ValueError("attention pooling has a learned query: pass query=<(d,) tensor>, "
                              "or use AttentionPooling(d) / Pooling('attention', d)")
         return attention_pool(hidden, mask, query)
+    if name == "weighted_mean":
+        raise ValueError("weighted_mean pooling needs a weight per token: use weighted_mean_pool(hidden, mask, "
+                         "weights) or Pooling('weighted_mean', vocab_size=V)")
     if name not in _FUNCTIONS:
         raise ValueError(f"unknown pooling {name!r}; choose one of {', '.join(POOLINGS)}")
     return _FUNCTIONS[name](hidden, mask)
@@ -105,7 +139,7 @@ def pool(name: str, hidden: torch.Tensor, mask: torch.Tensor | None = None,
 class Pooling(nn.Module):
     """Any pooling as a module, so an encoder can hold it (and save attention pooling's query)."""
 
-    def __init__(self, name: str = "mean", d_model: int | None = None):
+    def __init__(self, name: str = "mean", d_model: int | None = None, vocab_size: int | None = None):
         super().__init__()
         if name not in POOLINGS:
             raise ValueError(f"unknown pooling {name!r}; choose one of {', '.join(POOLINGS)}")
@@ -114,10 +148,20 @@ class Pooling(nn.Module):
             if d_model is None:
                 raise ValueError("attention pooling needs d_model (the width of its query)")
             self.attention = AttentionPooling(d_model)
+        if name == "weighted_mean":
+            if vocab_size is None:
+                raise ValueError("weighted_mean pooling needs vocab_size (one weight per token id)")
+            # all ones (= mean pooling over non-special tokens) until set, e.g. with sif_token_weights
+            self.register_buffer("token_weights", torch.ones(vocab_size))
 
-    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, mask: torch.Tensor | None = None,
+                input_ids: torch.Tensor | None = None) -> torch.Tensor:
         if self.name == "attention":
             return self.attention(hidden, mask)  # (B, d)
+        if self.name == "weighted_mean":
+            if input_ids is None:
+                raise ValueError("weighted_mean pooling needs the token ids: pooling(hidden, mask, input_ids)")
+            return weighted_mean_pool(hidden, mask, self.token_weights[input_ids])  # (B, d)
         return _FUNCTIONS[self.name](hidden, mask)  # (B, d)
 
     def extra_repr(self) -> str:

@@ -245,3 +245,19 @@ def test_cli_saves_an_encoder_that_loads(tok, tmp_path, monkeypatch, capsys):
     loaded = minisent.load(tmp_path / "out")
     assert np.allclose(loaded.encode(SENTENCES[:4]), enc.encode(SENTENCES[:4]), atol=1e-6)
     assert "saved to" in capsys.readouterr().out
+
+
+def test_random_start_options(tok, monkeypatch):
+    """start_encoder("random"): width, token-embedding scale, and SIF weights counted on the sentences given."""
+    from minisent import tokenize
+    from minisent.pooling import sif_token_weights
+
+    monkeypatch.setattr(tokenize, "corpus_bpe", lambda progress=True: tok)
+    enc = simcse.start_encoder("random", d_model=32, pooling="weighted_mean", embedding_std=1.0, sentences=SENTENCES,
+                               dropout=0.2)
+    emb = enc.backbone.tok_emb.weight
+    assert enc.dim == 32 and enc.backbone.config.d_ff == 128 and enc.backbone.config.dropout == 0.2
+    assert emb[1:].std().item() == pytest.approx(1.0, rel=1e-4) and emb[0].abs().sum() == 0  # [PAD] stays zero
+    torch.testing.assert_close(enc.pooling.token_weights, sif_token_weights(tok, SENTENCES))
+    plain = simcse.start_encoder("random", d_model=32, sentences=SENTENCES)
+    assert plain.pooling.name == "mean" and plain.backbone.tok_emb.weight[1:].std().item() < 0.05

@@ -209,9 +209,3 @@ def test_ties_within_noise_names_overlapping_models():
                                                 "overlap): a"]
     assert evaluate.ties_within_noise(rows[1:]) == ["s: best b 52.0 [49.0, 56.0]; clear of the rest"]
 
-
-def test_word_vectors_train_on_the_newsgroup_text_too():
-    from minisent.wordvec import corpus_tokens
-
-    tokens, extra = corpus_tokens(), [data.tokenize_words(s) for s in data.newsgroup_sentences()]
-    assert tokens[-len(extra):] == extra and len(tokens) == len(data.corpus_sentences()) + len(extra)

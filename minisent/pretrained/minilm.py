@@ -18,10 +18,12 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..data.downloads import ChecksumMismatch, _file_digests
 from ..device import get_device
+from ..contract import DEFAULT_BATCH_SIZE
 from ..encoder import SentenceEncoder
 from ..transformer import TransformerConfig, TransformerEncoder
 from .safetensors import load_file
@@ -100,11 +102,16 @@ def map_weights(bert: dict[str, torch.Tensor], n_layers: int) -> dict[str, torch
 
 
 class PretrainedEncoder(SentenceEncoder):
-    """A SentenceEncoder whose `encode` L2-normalizes by default, as the published model's card says."""
+    """A SentenceEncoder whose vectors are L2-normalized, as the published model's card says.
 
-    def encode(self, sentences, batch_size: int = 64, normalize: bool = True, device=None,
-               show_progress: bool | None = None):
-        return super().encode(sentences, batch_size, normalize, device, show_progress)
+    The normalization is part of this model (sentence-transformers' Normalize module), so `encode` returns unit
+    rows whatever `normalize` says; otherwise it is `SentenceEncoder.encode`, the one contract of minisent.contract.
+    """
+
+    def encode(self, sentences, batch_size: int = DEFAULT_BATCH_SIZE, normalize: bool = False, device=None,
+               show_progress: bool | None = None) -> np.ndarray:
+        return super().encode(sentences, batch_size=batch_size, normalize=True, device=device,
+                              show_progress=show_progress)
 
 
 def load_minilm(directory: str | Path | None = None, device=None) -> PretrainedEncoder:

@@ -1,3 +1,4 @@
+import numpy as np
 """Shared test fixtures."""
 import pytest
 
@@ -42,3 +43,19 @@ def bpe_tokenizer(sentences, vocab_size=120):
     from minisent.tokenize import BPETokenizer
 
     return BPETokenizer.train(list(sentences), vocab_size=vocab_size)
+
+
+class BagOfLetters:
+    """A toy encoder: counts of a..z. Records every batch it is asked to encode."""
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def encode(self, sentences):
+        self.calls.append(list(sentences))
+        out = np.zeros((len(sentences), 26), dtype=np.float32)
+        for i, s in enumerate(sentences):
+            for ch in s.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - ord("a")] += 1
+        return out

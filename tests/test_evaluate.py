@@ -3,24 +3,10 @@ import math
 
 import numpy as np
 import pytest
+
+from conftest import BagOfLetters
 from minisent import data, evaluate
 from minisent.data import STSPair
-
-
-class BagOfLetters:
-    """A toy encoder: counts of a..z. Records every batch it is asked to encode."""
-
-    def __init__(self):
-        self.calls: list[list[str]] = []
-
-    def encode(self, sentences):
-        self.calls.append(list(sentences))
-        out = np.zeros((len(sentences), 26), dtype=np.float32)
-        for i, s in enumerate(sentences):
-            for ch in s.lower():
-                if "a" <= ch <= "z":
-                    out[i, ord(ch) - ord("a")] += 1
-        return out
 
 
 # ----------------------------------------------------------------------------------- cosine

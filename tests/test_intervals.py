@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import BagOfLetters
+
 from minisent import evaluate
 from minisent.data import STSPair
 from minisent.evaluate import Interval
@@ -80,25 +82,13 @@ def test_bootstrap_bad_input():
         evaluate.paired_bootstrap(np.mean, ([1.0, 2.0],), ([1.0, 2.0, 3.0],))
 
 
-class Letters:
-    """A toy encoder: counts of a..z."""
-
-    def encode(self, sentences):
-        out = np.zeros((len(sentences), 26))
-        for i, s in enumerate(sentences):
-            for ch in s.lower():
-                if "a" <= ch <= "z":
-                    out[i, ord(ch) - ord("a")] += 1
-        return out
-
-
 def test_sts_interval_is_sts_spearman_with_a_bootstrap():
     words = ["cat", "dog", "tac", "god", "bird", "drib", "fish", "hsif", "ant", "bee", "cow", "owl"]
     pairs = [STSPair(a, b, float(i % 5)) for i, (a, b) in enumerate(zip(words, words[::-1] + words))]
-    iv = evaluate.sts_interval(Letters(), pairs, n_boot=200, seed=2)
-    assert iv.value == pytest.approx(evaluate.sts_spearman(Letters(), pairs))
-    preds = evaluate.sts_predictions(Letters(), pairs)
-    np.testing.assert_allclose(preds, evaluate.pair_similarities(Letters(), pairs))
+    iv = evaluate.sts_interval(BagOfLetters(), pairs, n_boot=200, seed=2)
+    assert iv.value == pytest.approx(evaluate.sts_spearman(BagOfLetters(), pairs))
+    preds = evaluate.sts_predictions(BagOfLetters(), pairs)
+    np.testing.assert_allclose(preds, evaluate.pair_similarities(BagOfLetters(), pairs))
     assert iv == evaluate.bootstrap(evaluate.spearman, preds, [p.score for p in pairs], n_boot=200, seed=2)
     assert iv.low <= iv.value <= iv.high
 
@@ -175,8 +165,8 @@ def test_probe_correct_matches_cross_val_score():
 
     items = data.sentiment_sentences()
     texts, labels = [s.text for s in items], [s.label for s in items]
-    correct = evaluate.probe_correct(Letters(), texts, labels)
-    x = Letters().encode(texts)
+    correct = evaluate.probe_correct(BagOfLetters(), texts, labels)
+    x = BagOfLetters().encode(texts)
     ref = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), x, labels,
                           cv=StratifiedKFold(5, shuffle=True, random_state=0))
     assert correct.shape == (200,) and correct.mean() == pytest.approx(ref.mean())   # five folds of 40
@@ -196,8 +186,8 @@ def test_topic_interval_is_chance_corrected():
 
     perfect = evaluate.topic_interval(Oracle(), topics, n_boot=50)
     assert perfect.value == pytest.approx(100) and perfect.low == pytest.approx(100)
-    letters = evaluate.topic_interval(Letters(), topics, n_boot=100)
-    clusters = evaluate.cluster(Letters(), [t.text for t in topics], 10)
+    letters = evaluate.topic_interval(BagOfLetters(), topics, n_boot=100)
+    clusters = evaluate.cluster(BagOfLetters(), [t.text for t in topics], 10)
     assert letters.value == pytest.approx(100 * adjusted_mutual_info_score([t.label for t in topics], clusters))
     assert letters.low <= letters.value <= letters.high and letters.value < 30
 

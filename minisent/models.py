@@ -3,7 +3,7 @@
     load_model("tfidf")           the lexical baseline
     load_model("sif-word2vec")    an averaging baseline (trained on the offline corpus, cached)
     load_model("minilm")          the published all-MiniLM-L6-v2 in the course's Transformer (lesson 13)
-    load_model("path/to/dir")     a SentenceEncoder saved with .save(dir)
+    load_model("path/to/dir")     a SentenceEncoder (or a DAN) saved with .save(dir)
 
 Each returns an object with the `encode` of `minisent.contract`; `python -m minisent models` lists them.
 """
@@ -40,6 +40,12 @@ MODELS: dict[str, BuiltIn] = {
                       "simcse", "pretrained_simcse"),
     "simcse-sup": BuiltIn("supervised SimCSE on the NLI triplets, contradictions as hard negatives (lesson 08)",
                           "simcse", "pretrained_simcse_sup"),
+    "dan": BuiltIn("Deep Averaging Network: SIF mean of BPE token + hashed bigram vectors, 2 tanh layers; SimCSE-trained (lesson 11)",
+                   "dan", "pretrained_dan"),
+    "gpt-lm": BuiltIn("the tiny Transformer with a causal mask after next-token pre-training, last-token pooling (lesson 11)",
+                      "clm", "pretrained_clm"),
+    "gpt": BuiltIn("gpt-lm + unsupervised SimCSE with last-token pooling, as decoder embedders are tuned (lesson 11)",
+                   "clm", "pretrained_gpt"),
     "minilm": BuiltIn("the published all-MiniLM-L6-v2 weights in the course's Transformer: the ceiling (lesson 13)",
                       "pretrained.minilm", "load_minilm"),
 }
@@ -64,9 +70,10 @@ def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
     if path.is_dir() and name_or_dir not in MODELS:
+        from . import dan
         from .encoder import load
 
-        return load(path)
+        return dan.load(path) if dan.is_dan_folder(path) else load(path)
     if name_or_dir in baseline_names():
         # imported only when asked for: the trained models pull in their training modules (and torch)
         model = MODELS[name_or_dir]

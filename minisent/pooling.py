@@ -5,6 +5,8 @@
     max         the element-wise maximum over real tokens
     last_token  the vector at the last real token (what a causal / GPT-style model must use,
                 since only its last token has seen the whole sentence)
+    position_weighted_mean  SGPT's average (Muennighoff 2022) for causal models: the t-th real token
+                weighs t, so later tokens, which have seen more of the sentence, count more
     attention   a learned weighted average: weights = softmax over real tokens of (h_t . q) / sqrt(d)
     weighted_mean  a fixed weighted average: each token id has a weight w (rare tokens count more), e.g.
                 SIF's a / (a + p(token)) from the training corpus (`sif_token_weights`), as SIF averaging
@@ -26,7 +28,7 @@ import math
 import torch
 import torch.nn as nn
 
-POOLINGS = ("cls", "mean", "max", "last_token", "attention", "weighted_mean")
+POOLINGS = ("cls", "mean", "max", "last_token", "position_weighted_mean", "attention", "weighted_mean")
 
 
 def _check(hidden: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -64,6 +66,13 @@ def last_token_pool(hidden: torch.Tensor, mask: torch.Tensor | None = None) -> t
     positions = torch.arange(T, device=hidden.device).expand_as(m)  # (B, T)
     last = torch.where(m, positions, -1).max(dim=1).values.clamp(min=0)  # (B,) index of the last real token
     return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]  # (B, d)
+
+
+def position_weighted_mean_pool(hidden: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, d) -> (B, d) = sum_t w_t h_t / sum_t w_t with w_t = t for the t-th real token (1, 2, ..., n), 0 at padding."""
+    m = _check(hidden, mask)
+    rank = m.long().cumsum(dim=1)  # (B, T): 1, 2, ..., n at the real tokens (left or right padding)
+    return weighted_mean_pool(hidden, m, rank)  # (B, d)
 
 
 def attention_pool(hidden: torch.Tensor, mask: torch.Tensor | None, query: torch.Tensor,
@@ -117,7 +126,8 @@ def sif_token_weights(tokenizer, sentences, a: float = 1e-3) -> torch.Tensor:
     return weights
 
 
-_FUNCTIONS = {"cls": cls_pool, "mean": mean_pool, "max": max_pool, "last_token": last_token_pool}
+_FUNCTIONS = {"cls": cls_pool, "mean": mean_pool, "max": max_pool, "last_token": last_token_pool,
+              "position_weighted_mean": position_weighted_mean_pool}
 
 
 def pool(name: str, hidden: torch.Tensor, mask: torch.Tensor | None = None,

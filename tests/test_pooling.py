@@ -91,7 +91,7 @@ def test_clear_errors():
         Pooling("weighted_mean", 4)
     with pytest.raises(ValueError, match="token ids"):
         Pooling("weighted_mean", 4, vocab_size=5)(h)
-    assert set(POOLINGS) == {"cls", "mean", "max", "last_token", "attention", "weighted_mean"}
+    assert set(POOLINGS) == {"cls", "mean", "max", "last_token", "position_weighted_mean", "attention", "weighted_mean"}
 
 
 def test_weighted_mean_equals_numpy_and_all_ones_is_mean():

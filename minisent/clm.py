@@ -1,0 +1,167 @@
+"""GPT-style sentence embeddings: the course's Transformer with a causal mask, pre-trained to predict the next token.
+
+With `TransformerConfig(causal=True)` token t attends only to tokens <= t. Next-token prediction (a causal language
+model, as GPT) then trains every position t to guess token t + 1 from what came before:
+
+    loss = - mean over real positions t < n of  log p(x_{t+1} | x_1 .. x_t),   p = softmax(h_t E^T)
+
+with E the input embedding table (tied, as GPT-2). Only the LAST token's vector has seen the whole sentence,
+which is why decoder embedders pool the last token (`pooling.last_token_pool`) or weight later positions more
+(SGPT's position-weighted mean, `pooling.position_weighted_mean_pool`), or ask for a one-word summary with a
+prompt (PromptEOL, Jiang et al. 2023: `PROMPT_EOL`, `Prompted`).
+
+    enc, history = train_gpt(steps=300)             # next-token pre-training on the offline corpus
+    pretrained_clm()                                # that run, cached (last-token pooling)
+    pretrained_gpt()                                # + unsupervised SimCSE with last-token pooling, cached
+    Prompted(enc).encode(sentences)                 # PromptEOL: encode 'This sentence : "<s>" means in one word:"'
+
+The tokenizer ends every sentence with [SEP]: for the causal model it is the end-of-sentence token, the last
+token, whose vector last-token pooling takes.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .contract import DEFAULT_BATCH_SIZE
+from .encoder import SentenceEncoder
+from .inputs import check_sentences
+from .tokenize import pad_batch
+
+PROMPT_EOL = 'This sentence : "{}" means in one word:"'
+
+# The architecture of the MLM encoder (train.DEFAULT_MLM_CONFIG) with the causal mask; sized by steps.
+DEFAULT_GPT_STEPS = 300
+DEFAULT_GPT_BATCH = 64
+DEFAULT_GPT_LR = 1e-3
+DEFAULT_GPT_WARMUP = 0.2
+# then unsupervised SimCSE, last-token pooling (chosen on STS-B dev: benchmarks/RESULTS.md, "DAN and GPT-style")
+GPT_SIMCSE = dict(steps=100, batch_size=64, lr=3e-4, temperature=0.05, min_keep=0.3, p_delete=0.4)
+GPT_CACHE_VERSION = 1
+
+
+class NextTokenPrediction:
+    """objective(model, sentences: list[str] (B,)) -> (loss, {"acc"}): next-token prediction, for `train.fit`.
+
+        ids (B, T) --causal backbone--> h (B, T, d);  logits at t = h_t E^T  (V,);  target: ids[t + 1]
+    Only pairs (t, t + 1) where token t + 1 is real count (no prediction of padding).
+    """
+
+    name = "next-token"
+
+    def __init__(self, max_length: int = 64):
+        self.max_length = max_length
+
+    def __call__(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, dict]:
+        base = getattr(model, "module", model)
+        if not base.backbone.config.causal:
+            raise ValueError("next-token prediction needs a causal backbone: TransformerConfig(causal=True)")
+        ids, mask = pad_batch([base.tokenizer.encode(s, max_length=self.max_length) for s in sentences])  # (B, T)
+        ids, mask = ids.to(base.device), mask.to(base.device)
+        hidden = base.backbone(ids, mask)  # (B, T, d): h_t has seen tokens <= t only
+        has_next = mask[:, 1:]  # (B, T-1): the next token is real
+        h = hidden[:, :-1][has_next]  # (N, d) the positions that predict
+        target = ids[:, 1:][has_next]  # (N,) what comes next
+        logits = h @ base.backbone.tok_emb.weight.T  # (N, V), tied output embedding
+        loss = F.cross_entropy(logits, target)
+        return loss, {"acc": (logits.argmax(-1) == target).float().mean().item()}
+
+
+def gpt_config(**overrides):
+    """The MLM encoder's architecture (train.DEFAULT_MLM_CONFIG) with the causal mask."""
+    from .train import DEFAULT_MLM_CONFIG
+    from .transformer import TransformerConfig
+
+    return TransformerConfig(**{**DEFAULT_MLM_CONFIG, "causal": True, **overrides})
+
+
+def train_gpt(steps: int = DEFAULT_GPT_STEPS, *, batch_size: int = DEFAULT_GPT_BATCH, lr: float = DEFAULT_GPT_LR,
+              warmup: float = DEFAULT_GPT_WARMUP, sentences: Sequence[str] | None = None, pooling: str = "last_token",
+              seed: int = 0, device=None, progress: bool = True, eval_sentences: Sequence[str] | None = None,
+              **config) -> tuple[SentenceEncoder, dict]:
+    """Pre-train a fresh causal SentenceEncoder (BPE, `gpt_config(**config)`) with next-token prediction.
+
+    sentences: default the MLM training sentences (`train.mlm_sentences`, the same held-out 500 kept out).
+    The history gets "eval_loss" / "eval_acc" on `eval_sentences` (default: those 500) at the end.
+    """
+    from .simcse import SentenceBatches
+    from .tokenize import corpus_bpe
+    from .train import fit, mlm_sentences
+
+    if sentences is None:
+        sentences, held = mlm_sentences()
+        eval_sentences = held if eval_sentences is None else eval_sentences
+    tok = corpus_bpe(progress=progress)
+    encoder = SentenceEncoder.create(tok, gpt_config(**config), pooling=pooling, seed=seed)
+    objective = NextTokenPrediction()
+    history = fit(encoder, objective, SentenceBatches(sentences, batch_size, seed=seed), steps, lr=lr, warmup=warmup,
+                  seed=seed, device=device, progress=progress, desc="next-token pre-training")
+    if eval_sentences:
+        history["eval_loss"], history["eval_acc"] = next_token_loss(encoder, eval_sentences)
+    return encoder, history
+
+
+@torch.no_grad()
+def next_token_loss(model: SentenceEncoder, sentences: Sequence[str], batch_size: int = 64) -> tuple[float, float]:
+    """Mean next-token loss (nats) and accuracy over `sentences`, in eval mode (weighted by predicted tokens)."""
+    objective = NextTokenPrediction()
+    was = model.training
+    model.eval()
+    total = loss_sum = acc_sum = 0.0
+    try:
+        for i in range(0, len(sentences), batch_size):
+            chunk = list(sentences[i:i + batch_size])
+            n = sum(len(model.tokenizer.encode(s, max_length=objective.max_length)) - 1 for s in chunk)
+            loss, m = objective(model, chunk)
+            total, loss_sum, acc_sum = total + n, loss_sum + loss.item() * n, acc_sum + m["acc"] * n
+    finally:
+        model.train(was)
+    return loss_sum / total, acc_sum / total
+
+
+class Prompted:
+    """An encoder that wraps every sentence in a prompt first (PromptEOL: `PROMPT_EOL`), same `encode` contract."""
+
+    def __init__(self, encoder, template: str = PROMPT_EOL):
+        if template.count("{}") != 1:
+            raise ValueError(f"the template needs exactly one {{}} where the sentence goes, got {template!r}")
+        self.encoder, self.template = encoder, template
+        self.dim = encoder.dim
+
+    def encode(self, sentences: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE, normalize: bool = False,
+               show_progress: bool | None = None) -> np.ndarray:
+        texts = [self.template.format(s) for s in check_sentences(sentences)]
+        return self.encoder.encode(texts, batch_size=batch_size, normalize=normalize, show_progress=show_progress)
+
+
+# --------------------------------------------------------------------------- cached defaults
+def _gpt_cache(prefix: str, *parts):
+    from .simcse import _cache_dir
+    from .train import DEFAULT_MLM_CONFIG
+
+    return _cache_dir(prefix, GPT_CACHE_VERSION, DEFAULT_MLM_CONFIG, DEFAULT_GPT_STEPS, DEFAULT_GPT_BATCH,
+                      DEFAULT_GPT_LR, DEFAULT_GPT_WARMUP, *parts)
+
+
+def pretrained_clm(device=None, progress: bool = True) -> SentenceEncoder:
+    """The next-token pre-trained causal encoder (last-token pooling), trained on first use, cached in data/cache/."""
+    from .simcse import _cached
+
+    return _cached(_gpt_cache("clm_default"), lambda: train_gpt(device=device, progress=progress), device, progress)
+
+
+def pretrained_gpt(device=None, progress: bool = True) -> SentenceEncoder:
+    """`pretrained_clm()` + unsupervised SimCSE with last-token pooling (GPT_SIMCSE), trained once, cached."""
+    from .simcse import DEFAULT_CONFIG, _cached, train_simcse
+
+    def fine_tune():
+        start = pretrained_clm(device=device, progress=progress)
+        cfg = replace(DEFAULT_CONFIG, **GPT_SIMCSE)
+        return train_simcse(cfg, encoder=start, device=device, progress=progress)
+
+    return _cached(_gpt_cache("gpt_default", GPT_SIMCSE), fine_tune, device, progress)
+

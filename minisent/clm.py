@@ -10,7 +10,7 @@ which is why decoder embedders pool the last token (`pooling.last_token_pool`) o
 (SGPT's position-weighted mean, `pooling.position_weighted_mean_pool`), or ask for a one-word summary with a
 prompt (PromptEOL, Jiang et al. 2023: `PROMPT_EOL`, `Prompted`).
 
-    enc, history = train_gpt(steps=300)             # next-token pre-training on the offline corpus
+    enc, history = train_gpt(steps=200)             # next-token pre-training on the offline corpus
     pretrained_clm()                                # that run, cached (last-token pooling)
     pretrained_gpt()                                # + unsupervised SimCSE with last-token pooling, cached
     Prompted(enc).encode(sentences)                 # PromptEOL: encode 'This sentence : "<s>" means in one word:"'
@@ -35,8 +35,8 @@ from .tokenize import pad_batch
 PROMPT_EOL = 'This sentence : "{}" means in one word:"'
 
 # The architecture of the MLM encoder (train.DEFAULT_MLM_CONFIG) with the causal mask; sized by steps.
-DEFAULT_GPT_STEPS = 300
-DEFAULT_GPT_BATCH = 64
+DEFAULT_GPT_STEPS = 200
+DEFAULT_GPT_BATCH = 32
 DEFAULT_GPT_LR = 1e-3
 DEFAULT_GPT_WARMUP = 0.2
 # then unsupervised SimCSE, last-token pooling (chosen on STS-B dev: benchmarks/RESULTS.md, "DAN and GPT-style")

@@ -51,10 +51,10 @@ class DANConfig:
     n_layers: int = 2             # feed-forward layers after the average (0: the average itself)
     bigram_buckets: int = 20000   # hashed bigram table size (0: unigrams only)
     embedding_std: float = 1.0    # std of the random token embeddings at the start
-    bigram_std: float = 1.0       # std of the random bigram embeddings at the start (0: they start at zero)
+    bigram_std: float = 0.0       # std of the random bigram embeddings at the start (0: they start at zero, learned)
     sif: bool = True              # SIF-weight the unigram average (weights from the training corpus)
     dropout: float = 0.1          # before every feed-forward layer (SimCSE's noise)
-    max_length: int = 64          # tokens per sentence (longer ones are cut)
+    max_length: int = 256         # tokens per text when encoding (longer ones are cut)
     # training (unsupervised SimCSE, as `simcse.SimCSEConfig`)
     steps: int = 150
     batch_size: int = 128
@@ -62,6 +62,7 @@ class DANConfig:
     lr: float = 1e-3
     min_keep: float | None = 0.3
     p_delete: float = 0.4
+    train_length: int = 64        # tokens per training sentence (as SimCSEConfig.max_length)
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -235,7 +236,7 @@ def train_dan(config: DANConfig | None = None, *, dan: DANEncoder | None = None,
     cfg = replace(config, **overrides)
     sentences = unsup_sentences() if sentences is None else list(sentences)
     dan = dan if dan is not None else create_dan(cfg, sentences=sentences, progress=progress)
-    objective = UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length)
+    objective = UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.train_length)
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
     history = fit(dan, objective, batches, cfg.steps, lr=cfg.lr, seed=cfg.seed, device=device, progress=progress,
                   desc="DAN (SimCSE)", eval_fn=eval_fn, eval_every=eval_every)

@@ -19,7 +19,7 @@ TOK = bpe_tokenizer(SENTENCES, vocab_size=80)
 
 def small(**kw) -> DANEncoder:
     torch.manual_seed(0)
-    return DANEncoder(TOK, DANConfig(**{"d_model": 12, "d_out": 10, "bigram_buckets": 37, "dropout": 0.0, **kw}))
+    return DANEncoder(TOK, DANConfig(**{"d_model": 12, "d_out": 10, "bigram_buckets": 37, "bigram_std": 1.0, "dropout": 0.0, **kw}))
 
 
 def test_average_by_hand():

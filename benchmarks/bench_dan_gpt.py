@@ -29,15 +29,16 @@ def main() -> None:
     if dev_path.exists():
         sets = {"STS-B dev": data.read_stsb(dev_path), **sets}
     gold = {k: np.array([p.score for p in v]) for k, v in sets.items()}
-    lm = pretrained_clm(progress=False)
     models = {"sif-word2vec": load_model("sif-word2vec"), "simcse": load_model("simcse"),
               "dan (seed 0)": pretrained_dan(progress=False)}
-    for seed in (1, 2):
-        models[f"dan (seed {seed})"] = train_dan(DEFAULT_DAN_CONFIG, seed=seed, progress=False)[0]
+    lm = pretrained_clm(progress=False)
     for p in ("last_token", "mean", "position_weighted_mean"):
         models[f"gpt-lm, {p}"] = lm.with_pooling(p)
     models["gpt-lm, PromptEOL + last_token"] = Prompted(lm)
     models["gpt (SimCSE, last_token)"] = pretrained_gpt(progress=False)
+    print("built-in caches ready", flush=True)
+    for seed in (1, 2):
+        models[f"dan (seed {seed})"] = train_dan(DEFAULT_DAN_CONFIG, seed=seed, progress=False)[0]
     preds = {name: {k: evaluate.sts_predictions(m, v) for k, v in sets.items()} for name, m in models.items()}
 
     def interval(a, k):

@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from minisent import data, evaluate
-    from minisent.clm import Prompted, pretrained_clm, pretrained_gpt
-    from minisent.dan import DEFAULT_DAN_CONFIG, pretrained_dan, train_dan
+    from minisent import data
+    from minisent.evaluation import evaluate
+    from minisent.training.clm import Prompted, pretrained_clm, pretrained_gpt
+    from minisent.training.dan import DEFAULT_DAN_CONFIG, pretrained_dan, train_dan
     from minisent.models import load_model
 
     dev_path = ROOT.parent / "shared" / "data" / "stsbenchmark" / "sts-dev.csv"

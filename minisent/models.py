@@ -70,8 +70,8 @@ def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
     if path.is_dir() and name_or_dir not in MODELS:
-        from . import dan
-        from .encoder import load
+        from .training import dan
+        from .nn.encoder import load
 
         return dan.load(path) if dan.is_dan_folder(path) else load(path)
     if name_or_dir in baseline_names():

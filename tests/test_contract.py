@@ -15,7 +15,7 @@ from conftest import bpe_tokenizer, tiny_encoder
 from minisent import data
 from minisent.contract import DEFAULT_BATCH_SIZE, Encoder
 from minisent.models import MODELS
-from minisent.tfidf import TfidfEncoder
+from minisent.wordvec.tfidf import TfidfEncoder
 from minisent.wordvec import BASELINES, AveragingEncoder
 
 SENTENCES = [
@@ -45,7 +45,7 @@ def build(name: str):
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1, causal=True,
                             pooling="last_token")
     if MODELS[name].module == "dan":
-        from minisent.dan import DANConfig, DANEncoder
+        from minisent.training.dan import DANConfig, DANEncoder
         return DANEncoder(bpe_tokenizer(SENTENCES, vocab_size=90), DANConfig(d_model=16, d_out=16, bigram_buckets=50))
     if MODELS[name].module == "pretrained.minilm":   # the same class as load_minilm returns, on a tiny backbone
         from minisent.pretrained.minilm import PretrainedEncoder

@@ -1,4 +1,4 @@
-"""The Deep Averaging Network (minisent.dan): its average by hand, save/load, training through fit."""
+"""The Deep Averaging Network (minisent.training.dan): its average by hand, save/load, training through fit."""
 import json
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from conftest import bpe_tokenizer
-from minisent.dan import _PRIME, DANConfig, DANEncoder, is_dan_folder, load, train_dan
-from minisent.encoder import ModelFileError
+from minisent.training.dan import _PRIME, DANConfig, DANEncoder, is_dan_folder, load, train_dan
+from minisent.nn.encoder import ModelFileError
 from minisent.models import load_model
-from minisent.tokenize import SPECIAL_TOKENS
+from minisent.text.tokenize import SPECIAL_TOKENS
 
 SENTENCES = ["the cat sat on the mat", "a dog barked at the cat", "the river flooded the old town",
              "stocks rose after the report", "a bird sang in the garden", "the dog slept all day long",

@@ -1,14 +1,14 @@
-"""GPT-style embeddings (minisent.clm): the causal mask against torch's, next-token loss by hand, SGPT pooling."""
+"""GPT-style embeddings (minisent.training.clm): the causal mask against torch's, next-token loss by hand, SGPT pooling."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from conftest import bpe_tokenizer, tiny_encoder
-from minisent.clm import PROMPT_EOL, NextTokenPrediction, Prompted, next_token_loss
-from minisent.pooling import Pooling, pool, position_weighted_mean_pool
-from minisent.simcse import SentenceBatches
-from minisent.train import fit
+from minisent.training.clm import PROMPT_EOL, NextTokenPrediction, Prompted, next_token_loss
+from minisent.nn.pooling import Pooling, pool, position_weighted_mean_pool
+from minisent.training.simcse import SentenceBatches
+from minisent.training.train import fit
 
 SENTENCES = ["the cat sat on the mat", "a dog barked at the cat all night", "the river flooded the town",
              "stocks rose", "a bird sang in the old garden today", "the dog slept", "rain fell on the quiet town",

@@ -13,7 +13,7 @@ objective (`simcse.UnsupervisedSimCSE`, batches from `simcse.SentenceBatches`, t
 
     dan, history = train_dan(DANConfig(steps=100))
     dan.encode(["A man plays a guitar."])      # np.ndarray (1, d_out), the contract of `minisent.contract`
-    dan.save("runs/dan");  minisent.dan.load("runs/dan")
+    dan.save("runs/dan");  minisent.training.dan.load("runs/dan")
     pretrained_dan()                           # the course default (DEFAULT_DAN_CONFIG), trained once, cached
 
 On disk, as a SentenceEncoder: config.json (format "minisent.DAN"), tokenizer.json, weights.pt (tensors only).
@@ -29,14 +29,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from . import tokenize as tokenize_mod
-from .contract import DEFAULT_BATCH_SIZE, encode_batches
-from .device import get_device
-from .encoder import ModelFileError, _check_state, _first_line, read_tensors, replace_folder
-from .inputs import check_sentences
-from .pooling import mean_pool, weighted_mean_pool
-from .threads import cpu_threads
-from .tokenize import SPECIAL_TOKENS, Tokenizer
+from ..text import tokenize as tokenize_mod
+from ..contract import DEFAULT_BATCH_SIZE, encode_batches
+from ..device import get_device
+from ..nn.encoder import ModelFileError, _check_state, _first_line, read_tensors, replace_folder
+from ..inputs import check_sentences
+from ..nn.pooling import mean_pool, weighted_mean_pool
+from ..threads import cpu_threads
+from ..text.tokenize import SPECIAL_TOKENS, Tokenizer
 
 FORMAT = "minisent.DAN"
 FORMAT_VERSION = 1
@@ -204,9 +204,9 @@ def load(directory: str | Path, device=None) -> DANEncoder:
 def create_dan(config: DANConfig | None = None, tokenizer: Tokenizer | None = None,
                sentences: Sequence[str] | None = None, progress: bool = True) -> DANEncoder:
     """A seeded, untrained DAN on the course's BPE tokenizer; SIF weights from `sentences` (default: the corpus)."""
-    from .pooling import sif_token_weights
+    from ..nn.pooling import sif_token_weights
     from .simcse import unsup_sentences
-    from .tokenize import corpus_bpe
+    from ..text.tokenize import corpus_bpe
 
     config = config or DANConfig()
     tokenizer = tokenizer or corpus_bpe(progress=progress)

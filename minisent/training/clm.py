@@ -27,10 +27,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .contract import DEFAULT_BATCH_SIZE
-from .encoder import SentenceEncoder
-from .inputs import check_sentences
-from .tokenize import pad_batch
+from ..contract import DEFAULT_BATCH_SIZE
+from ..nn.encoder import SentenceEncoder
+from ..inputs import check_sentences
+from ..text.tokenize import pad_batch
 
 PROMPT_EOL = 'This sentence : "{}" means in one word:"'
 
@@ -74,7 +74,7 @@ class NextTokenPrediction:
 def gpt_config(**overrides):
     """The MLM encoder's architecture (train.DEFAULT_MLM_CONFIG) with the causal mask."""
     from .train import DEFAULT_MLM_CONFIG
-    from .transformer import TransformerConfig
+    from ..nn.transformer import TransformerConfig
 
     return TransformerConfig(**{**DEFAULT_MLM_CONFIG, "causal": True, **overrides})
 
@@ -89,7 +89,7 @@ def train_gpt(steps: int = DEFAULT_GPT_STEPS, *, batch_size: int = DEFAULT_GPT_B
     The history gets "eval_loss" / "eval_acc" on `eval_sentences` (default: those 500) at the end.
     """
     from .simcse import SentenceBatches
-    from .tokenize import corpus_bpe
+    from ..text.tokenize import corpus_bpe
     from .train import fit, mlm_sentences
 
     if sentences is None:

@@ -42,6 +42,12 @@ MODELS: dict[str, BuiltIn] = {
                           "simcse", "pretrained_simcse_sup"),
     "minilm": BuiltIn("the published all-MiniLM-L6-v2 weights in the course's Transformer: the ceiling (lesson 13)",
                       "pretrained.minilm", "load_minilm"),
+    "simcse-small": BuiltIn("simcse distilled into 1 layer, d 128 (MSE to its vectors; lesson 12)",
+                            "distill", "pretrained_student"),
+    "simcse-static": BuiltIn("static student of simcse: one vector per token from the teacher, averaged (lesson 12)",
+                             "static", "pretrained_static"),
+    "simcse-news": BuiltIn("simcse after 60 more SimCSE steps on the Lee news stories: domain-adapted (lesson 12)",
+                           "domain", "pretrained_news"),
 }
 
 
@@ -65,8 +71,9 @@ def load_model(name_or_dir: str):
     path = Path(name_or_dir)
     if path.is_dir() and name_or_dir not in MODELS:
         from .encoder import load
+        from .static import StaticEncoder, is_static
 
-        return load(path)
+        return StaticEncoder.load(path) if is_static(path) else load(path)
     if name_or_dir in baseline_names():
         # imported only when asked for: the trained models pull in their training modules (and torch)
         model = MODELS[name_or_dir]

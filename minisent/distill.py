@@ -175,7 +175,8 @@ def smaller_student(teacher, n_layers: int, d_model: int | None = None, n_heads:
     layers = teacher_layers(tc.n_layers, n_layers)
     if d > tc.d_model:
         raise ValueError(f"a student is not wider than its teacher ({tc.d_model}), got d_model={d}")
-    cfg = replace(tc, n_layers=n_layers, d_model=d, d_ff=4 * d, n_heads=n_heads or tc.n_heads)
+    cfg = replace(tc, n_layers=n_layers, d_model=d, d_ff=tc.d_ff if d == tc.d_model else 4 * d,
+                  n_heads=n_heads or tc.n_heads)
     torch.manual_seed(seed)
     student = SentenceEncoder(teacher.tokenizer, TransformerEncoder(cfg), teacher.pooling.name,
                               max_length=teacher.max_length).to(teacher.device)
@@ -202,7 +203,10 @@ def smaller_student(teacher, n_layers: int, d_model: int | None = None, n_heads:
 
 
 # ------------------------------------------------------------------ the course's students, cached
-STUDENT_RECIPE = dict(n_layers=1, d_model=128, n_heads=4, steps=300, batch_size=64, lr=1e-3, max_length=64, seed=0)
+# Sized for lesson 12's budget: the teacher encodes 5,000 corpus sentences once (a seeded sample), the student
+# sees each about 2.5 times.
+STUDENT_RECIPE = dict(n_layers=1, d_model=128, n_heads=4, n_sentences=5000, steps=200, batch_size=64, lr=1e-3,
+                      max_length=64, seed=0)
 STUDENT_CACHE_VERSION = 1
 
 
@@ -230,14 +234,18 @@ def train_student(teacher=None, *, sentences: Sequence[str] | None = None, recip
                   device=None, progress: bool = True):
     """A `smaller_student` of `teacher` (default: the course's `simcse`) trained with MSE on its vectors.
 
-    -> (student, history). The teacher's vectors of `sentences` (default: SimCSE's training corpus) are projected
+    -> (student, history). The teacher's vectors of `sentences` (default: a seeded sample of recipe["n_sentences"]
+    sentences of SimCSE's training corpus) are projected
     to the student's width with `pca_targets`, and the student's embeddings start from the same projection.
     """
     from .simcse import DEFAULT_CONFIG, pretrained_simcse, unsup_sentences
 
     r = {**STUDENT_RECIPE, **(recipe or {})}
     teacher = pretrained_simcse(device=device, progress=progress) if teacher is None else teacher
-    sentences = unsup_sentences() if sentences is None else list(sentences)
+    if sentences is None:
+        corpus = unsup_sentences()
+        rows = np.random.default_rng(r["seed"]).choice(len(corpus), min(r["n_sentences"], len(corpus)), replace=False)
+        sentences = [corpus[i] for i in sorted(rows)]
     name = "simcse_" + hashlib.sha1(json.dumps(DEFAULT_CONFIG.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
     T = teacher_embeddings(teacher, name, sentences, show_progress=progress)  # (n, D)
     targets, P = pca_targets(T, r["d_model"])  # (n, d), (D, d)
@@ -256,3 +264,17 @@ def pretrained_student(device=None, progress: bool = True):
                                 lambda path: (SentenceEncoder.load(path, device), None),
                                 lambda run, path: save_with_history(*run, path))
     return student.eval()
+
+
+def encode_speed(model, sentences: Sequence[str], batch_size: int = 64) -> float:
+    """Sentences encoded per CPU-second of this process (`time.process_time`, after a warm-up batch).
+
+    CPU time, not wall time: on a shared machine the wall clock mostly measures the other jobs. The course's
+    Transformers encode on one thread, so a CPU-second is a second of one core."""
+    import time
+
+    sentences = list(sentences)
+    model.encode(sentences[:batch_size], batch_size=batch_size)  # warm-up: first-call allocations, caches
+    start = time.process_time()
+    model.encode(sentences, batch_size=batch_size)
+    return len(sentences) / max(time.process_time() - start, 1e-9)

@@ -69,11 +69,20 @@ def domain_rows() -> list[dict]:
     return rows
 
 
+def write_section(text: str, results: Path = HERE / "RESULTS.md") -> None:
+    """Put `text` between the lesson12 markers of RESULTS.md (appended the first time)."""
+    old = results.read_text(encoding="utf-8")
+    block = f"{START}\n{text}\n{END}"
+    if START in old and END in old:
+        new = old[:old.index(START)] + block + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    results.write_text(new, encoding="utf-8")
+
+
 def main() -> int:
-    from benchmarks.quality import write_section
     from minisent.evaluate import format_table
 
-    import benchmarks.quality as q
     t0 = time.perf_counter()
     text = ("## lesson 12: quality vs speed, and domain adaptation\n\n"
             "Written by `python benchmarks/bench_lesson12.py`. Seeds 0; intervals: percentile bootstrap 95 % (1,000 "
@@ -82,7 +91,6 @@ def main() -> int:
             + format_table(quality_speed()) +
             "\n\n### Domain adaptation (test halves; change = paired bootstrap against the source)\n\n"
             + format_table(domain_rows()) + f"\n\n({time.perf_counter() - t0:.0f} s wall)")
-    q.START, q.END = START, END
     write_section(text)
     print(text)
     return 0

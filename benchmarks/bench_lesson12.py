@@ -22,7 +22,9 @@ START, END = "<!-- lesson12:start -->", "<!-- lesson12:end -->"
 
 
 def quality_speed() -> list[dict]:
-    from minisent import data, distill, evaluate
+    from minisent import data
+    from minisent.training import distill
+    from minisent.evaluation import evaluate
     from minisent.models import baseline_names, load_model
     from benchmarks.quality import stsb_dev_path
 
@@ -40,8 +42,10 @@ def quality_speed() -> list[dict]:
 
 
 def domain_rows() -> list[dict]:
-    from minisent import data, domain, evaluate
-    from minisent.simcse import pretrained_simcse
+    from minisent import data
+    from minisent.training import domain
+    from minisent.evaluation import evaluate
+    from minisent.training.simcse import pretrained_simcse
 
     source = pretrained_simcse()
     models = {"simcse (source)": source, "simcse-news": domain.pretrained_news()}
@@ -81,7 +85,7 @@ def write_section(text: str, results: Path = HERE / "RESULTS.md") -> None:
 
 
 def main() -> int:
-    from minisent.evaluate import format_table
+    from minisent.evaluation.evaluate import format_table
 
     t0 = time.perf_counter()
     text = ("## lesson 12: quality vs speed, and domain adaptation\n\n"

@@ -5,7 +5,7 @@ from gensim.models import KeyedVectors
 from scipy.linalg import orthogonal_procrustes
 from scipy.stats import ortho_group
 
-from minisent import align
+from minisent.wordvec import align
 
 
 def test_procrustes_equals_scipy_and_recovers_a_rotation():

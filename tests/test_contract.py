@@ -15,7 +15,7 @@ from conftest import bpe_tokenizer, tiny_encoder
 from minisent import data
 from minisent.contract import DEFAULT_BATCH_SIZE, Encoder
 from minisent.models import MODELS
-from minisent.tfidf import TfidfEncoder
+from minisent.wordvec.tfidf import TfidfEncoder
 from minisent.wordvec import BASELINES, AveragingEncoder
 
 SENTENCES = [
@@ -46,7 +46,7 @@ def build(name: str):
         enc = tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
         return PretrainedEncoder(enc.tokenizer, enc.backbone, "mean")
     if MODELS[name].module == "static":   # a static student of the tiny Transformer stand-in
-        from minisent.static import StaticEncoder
+        from minisent.training.static import StaticEncoder
         return StaticEncoder.from_teacher(tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, seed=1))
     raise KeyError(name)
 

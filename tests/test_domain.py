@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import bpe_tokenizer, tiny_encoder
-from minisent import domain
+from minisent.training import domain
 
 
 def test_held_out_stories_never_reach_training():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import bpe_tokenizer, tiny_encoder
-from minisent import mteval
+from minisent.evaluation import mteval
 
 
 def test_word_overlap_f1_by_hand():

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from conftest import bpe_tokenizer, tiny_encoder
-from minisent.encoder import ModelFileError
+from minisent.nn.encoder import ModelFileError
 from minisent.models import load_model
-from minisent.static import StaticEncoder, is_static
-from minisent.tokenize import CLS_ID, SEP_ID
+from minisent.training.static import StaticEncoder, is_static
+from minisent.text.tokenize import CLS_ID, SEP_ID
 
 SENTS = ["the cat sat on the mat", "a dog barked at the cat", "rain fell on the town", "the market rose today",
          "a bird sang in the garden", "the river flooded the old town"]

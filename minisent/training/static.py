@@ -30,8 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .contract import DEFAULT_BATCH_SIZE, encode_batches
-from .inputs import check_sentences
+from ..contract import DEFAULT_BATCH_SIZE, encode_batches
+from ..inputs import check_sentences
 
 FORMAT = "minisent.StaticEncoder"
 FORMAT_VERSION = 1
@@ -46,7 +46,7 @@ class StaticEncoder:
         if table.ndim != 2 or table.shape[0] != tokenizer.vocab_size:
             raise ValueError(f"table must be (vocab_size={tokenizer.vocab_size}, d), got {table.shape}")
         if token_weights is None:
-            from .tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
+            from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
 
             token_weights = np.ones(tokenizer.vocab_size, dtype=np.float32)
             token_weights[[PAD_ID, CLS_ID, SEP_ID, MASK_ID]] = 0.0
@@ -66,7 +66,7 @@ class StaticEncoder:
         The teacher's pooling keeps its meaning: with SIF-weighted pooling ([CLS] and [SEP] weigh 0) row t is
         the teacher's output at t itself, seen together with [CLS] and [SEP]. Its token weights become ours.
         """
-        from .tokenize import CLS_ID, SEP_ID, pad_batch
+        from ..text.tokenize import CLS_ID, SEP_ID, pad_batch
 
         V = teacher.tokenizer.vocab_size
         was_training = teacher.training
@@ -117,7 +117,7 @@ class StaticEncoder:
     # ------------------------------------------------------------------------ save / load
     def save(self, directory: str | Path) -> Path:
         """config.json, tokenizer.json and weights.pt (tensors only), swapped into `directory` atomically."""
-        from .encoder import replace_folder
+        from ..nn.encoder import replace_folder
 
         def write(folder: Path) -> None:
             config = {"format": FORMAT, "version": FORMAT_VERSION, "dim": self.dim, "max_length": self.max_length}
@@ -132,8 +132,8 @@ class StaticEncoder:
     @classmethod
     def load(cls, directory: str | Path) -> "StaticEncoder":
         """Read a saved StaticEncoder (weights_only tensors, JSON): a damaged file is a ModelFileError naming it."""
-        from . import tokenize
-        from .encoder import ModelFileError, read_tensors
+        from ..text import tokenize
+        from ..nn.encoder import ModelFileError, read_tensors
 
         directory = Path(directory)
         path = directory / "config.json"

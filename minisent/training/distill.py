@@ -20,7 +20,7 @@ of the teacher's inner products, so cosines between targets stay close to the te
 
 Lesson 12 distils for *cost*: the course's own `simcse` teaches a smaller Transformer (fewer layers,
 narrower; `smaller_student` starts it from every other teacher layer where the shapes allow) and a static
-table of token vectors (`minisent.static`). Both are built-in models, trained once and cached:
+table of token vectors (`minisent.training.static`). Both are built-in models, trained once and cached:
 
     student = pretrained_student()          # "simcse-small": 1 layer, d = 128, MSE to simcse's vectors
 """
@@ -87,7 +87,7 @@ def teacher_embeddings(teacher, name: str, sentences: Sequence[str], *, batch_si
     The key is the teacher's name plus a fingerprint of the sentences, so another corpus (or another
     corpus version) never reads stale vectors. The .npy is read with allow_pickle=False.
     """
-    from . import data
+    from .. import data
 
     sentences = list(sentences)
     if not name or any(c in name for c in "/\\ "):
@@ -167,8 +167,8 @@ def smaller_student(teacher, n_layers: int, d_model: int | None = None, n_heads:
     """
     from dataclasses import replace
 
-    from .encoder import SentenceEncoder
-    from .transformer import TransformerEncoder
+    from ..nn.encoder import SentenceEncoder
+    from ..nn.transformer import TransformerEncoder
 
     tc = teacher.backbone.config
     d = d_model or tc.d_model
@@ -213,7 +213,7 @@ STUDENT_CACHE_VERSION = 1
 def student_cache_dir(kind: str, recipe: dict | None = None):
     """data/cache/<kind>_student_<hash>: the hash covers the teacher's recipe and the student's (default
     STUDENT_RECIPE), so a changed default never reads a stale student."""
-    from . import data
+    from .. import data
     from .simcse import DEFAULT_CONFIG
 
     recipe = json.dumps([STUDENT_CACHE_VERSION, kind, DEFAULT_CONFIG.to_dict(), recipe or STUDENT_RECIPE],
@@ -257,7 +257,7 @@ def train_student(teacher=None, *, sentences: Sequence[str] | None = None, recip
 
 def pretrained_student(device=None, progress: bool = True):
     """The built-in `simcse-small`: STUDENT_RECIPE distilled from `simcse`, trained on first use, then cached."""
-    from .encoder import SentenceEncoder
+    from ..nn.encoder import SentenceEncoder
     from .train import save_with_history
 
     student, _ = cached_student("small", lambda: train_student(device=device, progress=progress),

@@ -25,14 +25,14 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .inputs import normalize_rows
+from ..inputs import normalize_rows
 
 CORRUPTIONS = ("drop", "swap", "wrong")
 
 
 def word_overlap_f1(candidate: str, reference: str) -> float:
     """Unigram F1 of lowercase words: matches = sum over words of min(count in c, count in r) (clipped)."""
-    from .data import tokenize_words
+    from ..data import tokenize_words
 
     c, r = Counter(tokenize_words(candidate)), Counter(tokenize_words(reference))
     matches = sum((c & r).values())
@@ -65,7 +65,7 @@ def greedy_match_f1(C: np.ndarray, R: np.ndarray) -> float:
 @torch.no_grad()
 def token_vectors(model, sentence: str) -> np.ndarray:
     """A SentenceEncoder's contextual vectors of one sentence's tokens, [CLS] and [SEP] left out. -> (T, d)"""
-    from .tokenize import CLS_ID, SEP_ID
+    from ..text.tokenize import CLS_ID, SEP_ID
 
     model.eval()
     hidden, mask = model.token_embeddings([sentence])        # (1, T, d), (1, T)

@@ -28,7 +28,7 @@ ADAPT_RECIPE = dict(steps=60, batch_size=64, lr=3e-4, source_share=0.0, seed=0)
 
 def news_stories() -> list[list[str]]:
     """The Lee background corpus as 300 stories, each a list of its sentences (>= 3 words), in file order."""
-    from .data.corpora import _read_lines, gensim_test_file, split_sentences
+    from ..data.corpora import _read_lines, gensim_test_file, split_sentences
 
     stories = [[s for s in split_sentences(doc) if len(s.split()) >= 3]
                for doc in _read_lines(gensim_test_file("lee_background.cor"))]
@@ -51,7 +51,7 @@ def news_yardstick(split: str | None = "test") -> list:
     """Triplets (anchor, positive: another sentence of the same story, negative: a sentence of another held-out
     story) with every sentence of the held-out stories an anchor once. "dev": held-out stories 0, 2, 4, ...;
     "test": 1, 3, 5, ...; None: both. Fixed (seeded by the split)."""
-    from .data import NLITriplet, dev_test_split
+    from ..data import NLITriplet, dev_test_split
 
     stories = [s for s in dev_test_split(news_split()[1], split) if len(s) >= 2]
     rng = random.Random(f"news-yardstick-{split}")
@@ -68,7 +68,7 @@ def news_interval(model, split: str | None = "test", **kw):
     """Accuracy x 100 on `news_yardstick(split)` with its bootstrap interval (kw: n_boot, seed, level)."""
     import numpy as np
 
-    from .evaluate import bootstrap, triplet_correct
+    from ..evaluation.evaluate import bootstrap, triplet_correct
 
     return bootstrap(np.mean, 100.0 * triplet_correct(model, news_yardstick(split)), **kw)
 
@@ -81,7 +81,7 @@ def training_stream(source_share: float = 0.0, seed: int = 0, source: Sequence[s
     news = news_sentences()
     if source_share == 0:
         return news
-    from . import data
+    from .. import data
 
     source = [s.text for s in data.wiki_sentences()] if source is None else list(source)
     n = min(len(source), round(len(news) * source_share / (1 - source_share)))
@@ -102,7 +102,7 @@ def adapt(encoder, *, steps: int = ADAPT_RECIPE["steps"], batch_size: int = ADAP
 def pretrained_news(device=None, progress: bool = True):
     """The built-in `simcse-news`: `simcse` adapted to the Lee news with ADAPT_RECIPE, trained once, then cached."""
     from .distill import cached_student
-    from .encoder import SentenceEncoder
+    from ..nn.encoder import SentenceEncoder
     from .simcse import pretrained_simcse
     from .train import save_with_history
 

@@ -101,7 +101,7 @@ def measure_memory(batch: int, chunk: int | None, fixed_malloc: bool = True) -> 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     if fixed_malloc:  # see the module docstring: the resident peak then follows the live buffers
         env["MALLOC_MMAP_THRESHOLD_"] = "131072"
-    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=True)
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

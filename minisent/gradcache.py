@@ -71,7 +71,8 @@ def cached_step(model, objective, batch, chunk_size: int, *,
     `loss, _ = objective(model, batch); loss.backward()` gives when both passes draw the same dropout masks.
     chunk_size: texts per chunk and query rows per block of the loss (the memory knob).
     backward(loss): how to backpropagate the loss (e.g. through a GradScaler: lambda t: scaler.scale(t).backward()).
-    autocast(): a context for the forward passes (mixed precision). replay_rng=False shows what goes wrong without the replay (lesson 10).
+    autocast(): a context for the forward passes (mixed precision).
+    replay_rng=False shows what goes wrong without the replay (lesson 10).
     by_length=True (the fast path `fit` uses): chunks are cut from the texts sorted by length, so each chunk pads
     to a similar length (a chunk of random sentences pads all to its longest: up to 2x the work); z keeps the
     batch order. The gradient is the same; only which rows share a chunk (and so which dropout masks) changes.

@@ -11,7 +11,7 @@ the loss itself dominates a step (large B, a small or frozen encoder).
 `info_nce_blocked` is `losses.info_nce` again (same arguments, values and gradients), computed for `block` query
 rows at a time, forward and backward, so the (B, C) logits matrix, its softmax and their gradients never exist:
 memory O(block x C) instead of O(B x C) (at B = 4096 with hard negatives, one (B, 2B) float32 matrix is 128 MB).
-Gradient caching (`minisent.gradcache`) uses it, so a step's memory stays flat in the batch size.
+Gradient caching (`minisent.training.gradcache`) uses it, so a step's memory stays flat in the batch size.
 """
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ import torch
 import torch.nn as nn
 
 from conftest import tiny_encoder
-from minisent.mlm import MLMBatches, MLMObjective
-from minisent.tokenize import BPETokenizer
-from minisent.train import CHECKPOINT_FILE, fit
+from minisent.training.mlm import MLMBatches, MLMObjective
+from minisent.text.tokenize import BPETokenizer
+from minisent.training.train import CHECKPOINT_FILE, fit
 
 SENTENCES = [
     "the cat sat on the mat .", "the dog sat on the rug .", "a cat and a dog played in the garden .",
@@ -136,7 +136,7 @@ DAMAGED_CHECKPOINTS = {
 @pytest.mark.parametrize("damage", list(DAMAGED_CHECKPOINTS) + ["foreign dict"])
 def test_a_damaged_checkpoint_is_one_error_naming_the_file(tok, tmp_path, damage):
     """Resuming from a damaged checkpoint.pt (issue 14): a ModelFileError with the file's path and what is wrong."""
-    from minisent.encoder import ModelFileError
+    from minisent.nn.encoder import ModelFileError
 
     enc, obj = tiny(tok)
     fit(enc, obj, MLMBatches(tok, SENTENCES, batch_size=8), steps=2, checkpoint_dir=tmp_path, progress=False)

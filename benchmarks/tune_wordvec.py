@@ -30,7 +30,8 @@ CANDIDATES = {
 
 def main(argv=None) -> int:
     from benchmarks.quality import stsb_dev_path
-    from minisent import data, evaluate
+    from minisent import data
+    from minisent.evaluation import evaluate
     from minisent.wordvec import PRESETS, corpus_tokens, train_gensim
     from minisent.wordvec.averaging import AveragingEncoder
 

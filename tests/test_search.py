@@ -1,12 +1,13 @@
-"""minisent.search: chunked search and mining equal brute force; clustering; SearchIndex; errors."""
+"""minisent.evaluation.search: chunked search and mining equal brute force; clustering; SearchIndex; errors."""
 import numpy as np
 import pytest
 import scipy.sparse
 import torch
 
-from minisent import search
-from minisent.search import (SearchIndex, agglomerative, brute_force_search, community_detection, kmeans,
-                             paraphrase_mining, semantic_search, topk_lowest_index)
+from minisent.evaluation import search
+from minisent.wordvec.tfidf import TfidfEncoder
+from minisent.evaluation.search import (SearchIndex, agglomerative, brute_force_search, community_detection, kmeans,
+                                        paraphrase_mining, semantic_search, topk_lowest_index)
 
 
 def quarter_vectors(n, d=16, seed=0):
@@ -220,7 +221,7 @@ def test_search_index_answers_text_queries():
 
 
 def test_search_index_keeps_sparse_vectors_sparse():
-    from minisent.tfidf import TfidfEncoder
+    from minisent.wordvec.tfidf import TfidfEncoder
 
     model = TfidfEncoder(SENTENCES * 3 + [f"word{i} filler{i}" for i in range(100)])
     index = SearchIndex(model, SENTENCES, show_progress=False)
@@ -231,16 +232,16 @@ def test_search_index_keeps_sparse_vectors_sparse():
     np.testing.assert_allclose([sc for sc, _ in hits], dense_scores[0], atol=1e-6)
 
 
-def test_search_cli_finds_a_wikipedia_sentence_and_caches(monkeypatch, tmp_path):
+def test_search_wiki_finds_a_wikipedia_sentence_and_caches(monkeypatch, tmp_path):
     from minisent import data
 
     corpus = search.wiki_corpus()[:1500]
     monkeypatch.setattr(search, "wiki_corpus", lambda: corpus)
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
-    first = search.search_cli("tfidf", corpus[123], top_k=3, show_progress=False)
+    first = search.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False)
     assert first[0][1] == corpus[123] and first[0][0] == pytest.approx(1.0, abs=1e-5)
     cached = list((tmp_path / "search").glob("tfidf-*.npz"))
     assert len(cached) == 1
-    assert search.search_cli("tfidf", corpus[123], top_k=3, show_progress=False) == first
+    assert search.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False) == first
     with pytest.raises(ValueError, match="empty query"):
-        search.search_cli("tfidf", "")
+        search.search_wiki(TfidfEncoder(), "", "tfidf")

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from benchmarks.timing import compare
-from minisent.transformer import MultiHeadAttention
+from minisent.nn.transformer import MultiHeadAttention
 
 COURSE = dict(B=64, T=32, d=128, h=4)
 SIZES = [("course", COURSE), ("4x length", dict(COURSE, T=128))]

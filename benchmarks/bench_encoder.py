@@ -16,8 +16,8 @@ import torch.nn as nn
 from benchmarks.timing import compare, time_once
 from minisent import data
 from minisent.losses import info_nce
-from minisent.pooling import mean_pool
-from minisent.transformer import TransformerConfig, TransformerEncoder
+from minisent.nn.pooling import mean_pool
+from minisent.nn.transformer import TransformerConfig, TransformerEncoder
 
 CONFIG = dict(vocab_size=8000, d_model=128, n_heads=4, n_layers=2, dropout=0.1)
 B, T = 64, 32
@@ -85,8 +85,8 @@ def run(device: str = "cpu", quick: bool = False) -> list[dict]:
              "minisent / torch speed": "", "target": f"peak {peak / 1e9:.0f} GFLOP/s"}]
 
     # encode throughput and memory with the real tokenizer path
-    from minisent.encoder import SentenceEncoder
-    from minisent.tokenize import corpus_bpe
+    from minisent.nn.encoder import SentenceEncoder
+    from minisent.text.tokenize import corpus_bpe
 
     enc = SentenceEncoder.create(corpus_bpe(progress=False), TransformerConfig(**CONFIG), seed=0).to(device)
     sentences = data.corpus_sentences()[: 1000 if quick else 5000]

@@ -1,5 +1,5 @@
-"""Scaling contrastive training on the CPU: gradient caching and 2-process DDP (lesson 10, minisent.gradcache,
-minisent.distributed).
+"""Scaling contrastive training on the CPU: gradient caching and 2-process DDP (lesson 10, minisent.training.gradcache,
+minisent.training.distributed).
 
     python -m benchmarks.bench_scaling [--quick]
 
@@ -46,7 +46,7 @@ def _rss_mb(field: str) -> float:
 def _setup(batch: int, seed: int = 0):
     import torch
 
-    from minisent import simcse
+    from minisent.training import simcse
 
     torch.set_num_threads(1)
     enc = simcse.start_encoder("random", dropout=0.1, seed=seed, device="cpu", progress=False).train()
@@ -57,7 +57,7 @@ def _setup(batch: int, seed: int = 0):
 
 
 def _step_fn(enc, objective, batches, optimizer, chunk: int | None):
-    from minisent import gradcache
+    from minisent.training import gradcache
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -76,7 +76,7 @@ def memory_worker(batch: int, chunk: int | None) -> dict:
     import gc
 
     enc, objective, _, optimizer = _setup(batch)
-    from minisent import simcse
+    from minisent.training import simcse
 
     _step_fn(enc, objective, iter(simcse.SentenceBatches(simcse.unsup_sentences(), 16, seed=1)), optimizer, None)()
     step = _step_fn(enc, objective, iter(simcse.SentenceBatches(simcse.unsup_sentences(), batch)), optimizer, chunk)
@@ -104,8 +104,8 @@ def ddp_step_seconds(nproc: int, steps: int, device: str = "cpu") -> float:
 
 
 def ddp_worker(steps: int, device: str = "cpu") -> None:
-    from minisent import distributed, simcse
-    from minisent.train import fit
+    from minisent.training import distributed, simcse
+    from minisent.training.train import fit
 
     with distributed.process_group(device) as dev:
         if dev == "cpu":
@@ -130,8 +130,8 @@ def gpu_rows(steps: int = 12) -> list[dict]:
 
     import torch
 
-    from minisent import simcse
-    from minisent.train import fit
+    from minisent.training import simcse
+    from minisent.training.train import fit
 
     sentences = simcse.unsup_sentences()
     start = simcse.gpu_encoder(replace(simcse.GPU_CONFIG, start="random"), "cuda", progress=False)

@@ -5,7 +5,7 @@
 
 Rows:
   encode              SearchIndex(model, 25k sentences): every corpus sentence encoded once (progress bar)
-  search (chunked)    100 questions (data.qa_pairs) -> top 10, minisent.search.semantic_search
+  search (chunked)    100 questions (data.qa_pairs) -> top 10, minisent.evaluation.search.semantic_search
   search (full matrix) the same with the whole (100, n) cosine matrix at once (numpy, float64), as a
                       reference for time; the chunked result must equal it
   search synthetic    100 random queries in n random unit vectors (n = 200k, quick 50k; d = 256):
@@ -38,7 +38,7 @@ import torch
 
 from minisent import data
 from minisent.device import get_device
-from minisent.search import SearchIndex, brute_force_search, semantic_search
+from minisent.evaluation.search import SearchIndex, brute_force_search, semantic_search
 
 N_SENTENCES = 25_000
 N_QUERIES = 100
@@ -71,7 +71,7 @@ class RandomProjectionEncoder:
 def pick_encoder(kind: str, device: torch.device):
     """("name", model) for --encoder transformer | word2vec | random ("auto" = transformer)."""
     if kind in ("auto", "transformer"):
-        from minisent.simcse import start_encoder
+        from minisent.training.simcse import start_encoder
 
         return "tiny Transformer (d=128)", start_encoder("random", device=device, progress=False)
     if kind == "word2vec":
@@ -162,7 +162,7 @@ def run(device: str = "cpu", quick: bool = False, encoder: str = "auto") -> list
 
 
 def main(argv=None) -> int:
-    from minisent.evaluate import format_table
+    from minisent.evaluation.evaluate import format_table
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu")

@@ -68,7 +68,8 @@ def _wordvec_cached(name: str) -> bool:
 def run(device: str = "cpu", quick: bool = False, models: dict | None = None) -> list[dict]:
     """One row per built-in model; one 'skipped' row when the STS-B dev file is absent (benchmarks/run.py).
     models: a dict that receives every loaded model by name (for `power_rows`)."""
-    from minisent import data, evaluate
+    from minisent import data
+    from minisent.evaluation import evaluate
     from minisent.models import NEURAL, WORDVEC, baseline_names, load_model
 
     path = stsb_dev_path()
@@ -111,7 +112,8 @@ def power_rows(models: dict) -> list[dict]:
     """Which yardstick can tell two models apart? For each pair: A - B with its paired 95 % interval on the
     offline test splits (mini-STS, Lee, Sections) and on STS-B dev, and the interval's half-width (the smallest
     difference that yardstick can detect)."""
-    from minisent import data, evaluate
+    from minisent import data
+    from minisent.evaluation import evaluate
 
     stsb = data.read_stsb(stsb_dev_path())
     sets = {"mini-STS test": data.mini_sts(split="test"), "Lee test": data.lee_pairs(split="test"),
@@ -148,7 +150,7 @@ def write_section(text: str, results: Path = HERE / "RESULTS.md") -> None:
 
 def main() -> int:
     from minisent import data
-    from minisent.evaluate import format_table
+    from minisent.evaluation.evaluate import format_table
 
     t0 = time.perf_counter()
     models: dict = {}

@@ -34,7 +34,9 @@ def main(argv=None) -> int:
     import torch
 
     from benchmarks.quality import stsb_dev_path
-    from minisent import data, evaluate, simcse
+    from minisent import data
+    from minisent.evaluation import evaluate
+    from minisent.training import simcse
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("names", nargs="*", default=["default"])

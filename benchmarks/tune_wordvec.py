@@ -34,7 +34,9 @@ def main(argv=None) -> int:
     from benchmarks.quality import stsb_dev_path
     import numpy as np
 
-    from minisent import data, evaluate
+    from minisent import data
+
+    from minisent.evaluation import evaluate
     from minisent.models import load_model
     from minisent.wordvec import PRESETS, corpus_tokens, train_gensim
     from minisent.wordvec.averaging import AveragingEncoder

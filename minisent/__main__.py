@@ -20,7 +20,7 @@ from pathlib import Path
 
 def _cmd_data(args) -> int:
     from . import data
-    from .evaluate import format_table
+    from .evaluation.evaluate import format_table
 
     rows = data.corpus_stats()
     print("Offline corpora (built from the files gensim ships; cached in data/cache/):")
@@ -54,7 +54,7 @@ def _load_pairs(args):
 
 
 def _cmd_eval(args) -> int:
-    from .evaluate import sts_spearman
+    from .evaluation.evaluate import sts_spearman
     from .models import load_model
 
     pairs = _load_pairs(args)
@@ -68,7 +68,7 @@ def _cmd_eval(args) -> int:
 
 def _cmd_demo(args) -> int:
     from . import data
-    from .evaluate import LEADERBOARD_COLUMNS, evaluate_all, format_table, ties_within_noise
+    from .evaluation.evaluate import LEADERBOARD_COLUMNS, evaluate_all, format_table, ties_within_noise
     from .models import baseline_names, load_model
 
     t0 = time.perf_counter()
@@ -95,7 +95,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from .search import search_cli
+    from .evaluation.search import search_cli
 
     for score, sentence in search_cli(args.model, args.query, top_k=args.top_k):
         print(f"{score:.3f}  {sentence}")
@@ -105,10 +105,10 @@ def _cmd_search(args) -> int:
 def _cmd_train(args) -> int:
     import importlib
 
-    from .encoder import check_save_target
+    from .nn.encoder import check_save_target
 
     check_save_target(args.out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
-    from .distributed import launched_by_torchrun, process_group
+    from .training.distributed import launched_by_torchrun, process_group
 
     module, function = TRAINERS[args.objective]
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
@@ -117,7 +117,7 @@ def _cmd_train(args) -> int:
     if (scaling or launched_by_torchrun()) and args.objective not in SCALABLE:
         raise ValueError(f"torchrun, --grad-cache-chunk, --precision and --compile work with {' and '.join(SCALABLE)}, "
                          f"not {args.objective}")
-    with process_group(args.device) as device:  # under torchrun: join the other processes (minisent.distributed)
+    with process_group(args.device) as device:  # under torchrun: join the other processes (minisent.training.distributed)
         train(args.out, minutes=args.minutes, steps=args.steps, device=device, seed=args.seed, **scaling)
     return 0
 

@@ -64,7 +64,7 @@ def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
     if path.is_dir() and name_or_dir not in MODELS:
-        from .encoder import load
+        from .nn.encoder import load
 
         return load(path)
     if name_or_dir in baseline_names():

@@ -24,7 +24,7 @@ def _seeded():
 
 def tiny_config(tok, **overrides):
     """A TransformerConfig small enough for unit tests: d=32, 2 heads, 1 layer, d_ff=64, max_len=32."""
-    from minisent.transformer import TransformerConfig
+    from minisent.nn.transformer import TransformerConfig
 
     sizes = dict(max_len=32, d_model=32, n_heads=2, n_layers=1, d_ff=64, dropout=0.0)
     return TransformerConfig(vocab_size=tok.vocab_size, **{**sizes, **overrides})
@@ -32,7 +32,7 @@ def tiny_config(tok, **overrides):
 
 def tiny_encoder(tok, seed=0, pooling="mean", projection_dim=None, **config):
     """An untrained, seeded SentenceEncoder on `tok` with `tiny_config(tok, **config)`."""
-    from minisent.encoder import SentenceEncoder
+    from minisent.nn.encoder import SentenceEncoder
 
     return SentenceEncoder.create(tok, tiny_config(tok, **config), pooling=pooling,
                                   projection_dim=projection_dim, seed=seed)
@@ -40,7 +40,7 @@ def tiny_encoder(tok, seed=0, pooling="mean", projection_dim=None, **config):
 
 def bpe_tokenizer(sentences, vocab_size=120):
     """A BPE tokenizer trained on `sentences`."""
-    from minisent.tokenize import BPETokenizer
+    from minisent.text.tokenize import BPETokenizer
 
     return BPETokenizer.train(list(sentences), vocab_size=vocab_size)
 

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from minisent.augment import crop, delete_words, noisy_view, two_views
+from minisent.text.augment import crop, delete_words, noisy_view, two_views
 
 WORDS = "the quick brown fox jumps over the lazy dog today".split()
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from minisent.__main__ import main
-from minisent.evaluate import LEADERBOARD_COLUMNS
+from minisent.evaluation.evaluate import LEADERBOARD_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -46,8 +46,8 @@ def test_eval_last_two_lines_are_spearman_and_n(tmp_path):
 
 
 def test_eval_on_the_lee_ratings_matches_the_library():
-    from minisent import evaluate
-    from minisent.tfidf import TfidfEncoder
+    from minisent.evaluation import evaluate
+    from minisent.wordvec.tfidf import TfidfEncoder
 
     expected = evaluate.lee_correlation(TfidfEncoder())
     result = run_cli("eval", "--model", "tfidf", "--sts", "lee")
@@ -85,7 +85,8 @@ def test_demo_prints_a_leaderboard_with_tfidf():
 
 
 def test_search_prints_the_nearest_sentences(monkeypatch, tmp_path, capsys):
-    from minisent import data, search
+    from minisent import data
+    from minisent.evaluation import search
 
     corpus = search.wiki_corpus()[:800]
     monkeypatch.setattr(search, "wiki_corpus", lambda: corpus)
@@ -142,9 +143,9 @@ def test_a_device_that_is_not_here_is_one_line_error(monkeypatch):
 
 
 def test_a_damaged_model_folder_is_one_line_error(tmp_path):
-    from minisent.encoder import SentenceEncoder
-    from minisent.tokenize import WordTokenizer
-    from minisent.transformer import TransformerConfig
+    from minisent.nn.encoder import SentenceEncoder
+    from minisent.text.tokenize import WordTokenizer
+    from minisent.nn.transformer import TransformerConfig
 
     tok = WordTokenizer.train(["a small model for a test"], min_count=1)
     folder = tmp_path / "model"

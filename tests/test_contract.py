@@ -15,7 +15,7 @@ from conftest import bpe_tokenizer, tiny_encoder
 from minisent import data
 from minisent.contract import DEFAULT_BATCH_SIZE, Encoder
 from minisent.models import MODELS
-from minisent.tfidf import TfidfEncoder
+from minisent.wordvec.tfidf import TfidfEncoder
 from minisent.wordvec import BASELINES, AveragingEncoder
 
 SENTENCES = [

@@ -5,11 +5,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minisent import distill
-from minisent.distill import Distillation, mse_loss, pca_targets, teacher_embeddings
-from minisent.encoder import SentenceEncoder
-from minisent.tokenize import WordTokenizer
-from minisent.transformer import TransformerConfig
+from minisent.training import distill
+from minisent.training.distill import Distillation, mse_loss, pca_targets, teacher_embeddings
+from minisent.nn.encoder import SentenceEncoder
+from minisent.text.tokenize import WordTokenizer
+from minisent.nn.transformer import TransformerConfig
 
 
 def test_mse_loss_equals_torch_and_its_gradient(device):

@@ -1,4 +1,4 @@
-"""Distributed data parallel with gathered negatives (minisent.distributed), on the CPU with 2 gloo processes:
+"""Distributed data parallel with gathered negatives (minisent.training.distributed), on the CPU with 2 gloo processes:
 the loss, the gradients and the weights after one step equal those of ONE process on the concatenated batch
 (unsupervised and supervised SimCSE, with and without gradient caching, float64, dropout 0); and
 `torchrun --nproc_per_node=2 -m minisent train simcse` saves a model that minisent.load reads."""
@@ -13,10 +13,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from minisent import distributed
-from minisent.simcse import SupervisedSimCSE, UnsupervisedSimCSE
-from minisent.tokenize import BPETokenizer
-from minisent.train import fit
+from minisent.training import distributed
+from minisent.training.simcse import SupervisedSimCSE, UnsupervisedSimCSE
+from minisent.text.tokenize import BPETokenizer
+from minisent.training.train import fit
 
 from test_simcse import SENTENCES, tiny
 

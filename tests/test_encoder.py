@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from conftest import tiny_encoder
-from minisent import encoder as encoder_mod
-from minisent.encoder import SentenceEncoder
-from minisent.tokenize import BPETokenizer
+from minisent.nn import encoder as encoder_mod
+from minisent.nn.encoder import SentenceEncoder
+from minisent.text.tokenize import BPETokenizer
 
 SENTENCES = [
     "The river bank was flooded after the storm.",

@@ -1,11 +1,12 @@
-"""minisent.evaluate: cosine, Spearman and STS scoring, against hand computations."""
+"""minisent.evaluation.evaluate: cosine, Spearman and STS scoring, against hand computations."""
 import math
 
 import numpy as np
 import pytest
 
 from conftest import BagOfLetters
-from minisent import data, evaluate
+from minisent import data
+from minisent.evaluation import evaluate
 from minisent.data import STSPair
 
 

@@ -1,12 +1,14 @@
-"""minisent.evaluate, lesson-09 additions: every metric against values worked out by hand."""
+"""minisent.evaluation.evaluate, lesson-09 additions: every metric against values worked out by hand."""
 import math
 
 import numpy as np
 import pytest
 
-from minisent import data, evaluate
+from minisent import data
+
+from minisent.evaluation import evaluate
 from minisent.data import NLITriplet, STSPair
-from minisent.search import brute_force_search
+from minisent.evaluation.search import brute_force_search
 
 
 class Lookup:
@@ -68,7 +70,7 @@ def test_retrieval_scores_from_text():
 
 
 def test_qa_retrieval_equals_a_brute_force_ranking():
-    from minisent.tfidf import TfidfEncoder
+    from minisent.wordvec.tfidf import TfidfEncoder
 
     pairs = data.qa_pairs()
     model = TfidfEncoder([p.question for p in pairs] + [p.passage for p in pairs])
@@ -154,7 +156,7 @@ def test_paraphrase_detection_by_hand():
 
 # --------------------------------------------------------------------------- leaderboard
 def test_evaluate_all_fills_every_column():
-    from minisent.tfidf import TfidfEncoder
+    from minisent.wordvec.tfidf import TfidfEncoder
 
     # a cheap TF-IDF fitted on the evaluation sentences only (a few thousand words, not 31k)
     reference = ([p.sentence1 for p in data.mini_sts()] + [p.sentence2 for p in data.mini_sts()]

@@ -1,4 +1,4 @@
-"""Gradient caching (minisent.gradcache): the parameter gradients equal those of the whole batch embedded with one
+"""Gradient caching (minisent.training.gradcache): the parameter gradients equal those of the whole batch embedded with one
 graph, in float64 to 1e-8, for unsupervised SimCSE (two dropout views) and supervised SimCSE (hard negatives),
 with dropout on; the random state replay is what makes them equal; fit(grad_cache_chunk=...) trains the same."""
 import copy
@@ -6,9 +6,9 @@ import copy
 import pytest
 import torch
 
-from minisent import gradcache
-from minisent.simcse import SentenceBatches, SupervisedSimCSE, UnsupervisedSimCSE
-from minisent.train import fit
+from minisent.training import gradcache
+from minisent.training.simcse import SentenceBatches, SupervisedSimCSE, UnsupervisedSimCSE
+from minisent.training.train import fit
 
 from test_simcse import SENTENCES, tiny, tok  # noqa: F401  (tok is a fixture)
 
@@ -145,7 +145,7 @@ def test_bad_chunk_size(tok):
 
 def test_pair_metrics_without_a_batch_by_batch_matrix_equal_the_matrix_ones():
     """Large batches log their metrics block by block (no (B, B) matrix): the same numbers as the full matrix."""
-    from minisent.simcse import _pair_metrics
+    from minisent.training.simcse import _pair_metrics
 
     g = torch.Generator().manual_seed(0)
     b = torch.randn(50, 8, generator=g)

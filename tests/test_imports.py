@@ -91,7 +91,7 @@ def test_no_import_cycle_at_import_time():
 
 def test_lower_layers_import_nothing_above_them():
     for low in ("minisent.losses", "minisent.losses_fast", "minisent.inputs", "minisent.contract",
-                "minisent.transformer"):
+                "minisent.nn.transformer"):
         allowed = {"minisent.inputs", "minisent.progress", "minisent.losses"}
         assert imports(low, lazy=True) <= allowed, (low, imports(low, lazy=True) - allowed)
 

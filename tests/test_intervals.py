@@ -1,13 +1,13 @@
-"""minisent.evaluate: bootstrap intervals, against hand computations and scipy.stats.bootstrap."""
+"""minisent.evaluation.evaluate: bootstrap intervals, against hand computations and scipy.stats.bootstrap."""
 import numpy as np
 import pytest
 from scipy import stats
 
 from conftest import BagOfLetters
 
-from minisent import evaluate
+from minisent.evaluation import evaluate
 from minisent.data import STSPair
-from minisent.evaluate import Interval
+from minisent.evaluation.evaluate import Interval
 
 
 def test_interval_prints_and_compares():

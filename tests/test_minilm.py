@@ -18,8 +18,8 @@ from minisent import data
 from minisent.data.downloads import ChecksumMismatch
 from minisent.pretrained import safetensors as st_hand
 from minisent.pretrained.minilm import CONFIG, SHA256, load_minilm, map_weights, model_dir, verify_weights
-from minisent.pretrained.wordpiece import WordPieceTokenizer, basic_tokenize, wordpiece
-from minisent.transformer import Block, TransformerConfig, TransformerEncoder
+from minisent.text.wordpiece import WordPieceTokenizer, basic_tokenize, wordpiece
+from minisent.nn.transformer import Block, TransformerConfig, TransformerEncoder
 
 FOLDER = model_dir()
 TRICKY = ["Crème brûlée à la Ünïcödé, naïve café", "東京は日本の首都です。漢字のテスト", "Hello,world!!(yes)...$5+3=8 ^_^ `x` |y| ~z~",
@@ -147,7 +147,7 @@ def test_wordpiece_batch_is_the_course_format():
 
 
 def test_an_encoder_with_wordpiece_saves_and_loads(tmp_path):
-    from minisent.encoder import SentenceEncoder, load
+    from minisent.nn.encoder import SentenceEncoder, load
 
     tok = WordPieceTokenizer.from_vocab_file(FOLDER / "vocab.txt")
     enc = SentenceEncoder.create(tok, TransformerConfig(d_model=16, n_heads=2, n_layers=1, norm="post",

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from minisent.pooling import (POOLINGS, AttentionPooling, Pooling, attention_pool, pool, sif_token_weights,
+from minisent.nn.pooling import (POOLINGS, AttentionPooling, Pooling, attention_pool, pool, sif_token_weights,
                               weighted_mean_pool)
 
 
@@ -108,7 +108,7 @@ def test_weighted_mean_equals_numpy_and_all_ones_is_mean():
 
 
 def test_sif_token_weights_by_hand():
-    from minisent.tokenize import CLS_ID, PAD_ID, SEP_ID, WordTokenizer
+    from minisent.text.tokenize import CLS_ID, PAD_ID, SEP_ID, WordTokenizer
 
     tok = WordTokenizer.train(["the cat sat", "the dog sat", "the end"], min_count=1)
     w = sif_token_weights(tok, ["the cat sat", "the dog sat", "the end"], a=0.1)  # 8 words: the 3/8, sat 2/8
@@ -122,9 +122,9 @@ def test_sif_token_weights_by_hand():
 
 
 def test_weighted_mean_encoder_saves_its_weights(tmp_path):
-    from minisent.encoder import SentenceEncoder, load
-    from minisent.tokenize import WordTokenizer
-    from minisent.transformer import TransformerConfig
+    from minisent.nn.encoder import SentenceEncoder, load
+    from minisent.text.tokenize import WordTokenizer
+    from minisent.nn.transformer import TransformerConfig
 
     texts = ["the cat sat on the mat", "a dog ran", "the the the cat"]
     tok = WordTokenizer.train(texts, min_count=1)

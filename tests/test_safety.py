@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-from minisent import data, device as device_mod, encoder as encoder_mod
+from minisent import data, device as device_mod
+
+from minisent.nn import encoder as encoder_mod
 from minisent.data import read_lines, read_nli_csv, read_sick, read_stsb
-from minisent.encoder import ModelFileError, SentenceEncoder
-from minisent.tokenize import WordTokenizer
-from minisent.transformer import TransformerConfig
+from minisent.nn.encoder import ModelFileError, SentenceEncoder
+from minisent.text.tokenize import WordTokenizer
+from minisent.nn.transformer import TransformerConfig
 
 PACKAGE = Path(encoder_mod.__file__).parent
 WORDS = ("the cat sat on the mat . the dog sat on the log . a cat and a dog met on the mat").split(" . ")
@@ -192,8 +194,8 @@ def test_a_damaged_model_folder_is_one_error_naming_the_file(damage, tok, tmp_pa
 # ----------------------------------------------- 3. load_or_train replaces a damaged complete cache
 @pytest.mark.parametrize("damage", ["empty weights", "random-byte weights", "empty head"])
 def test_load_or_train_replaces_a_damaged_complete_cache(damage, tok, tmp_path):
-    from minisent.mlm import MLMObjective
-    from minisent.train import MLMRun, load_or_train
+    from minisent.training.mlm import MLMObjective
+    from minisent.training.train import MLMRun, load_or_train
 
     def run(seed):
         enc = tiny(tok, seed=seed)
@@ -236,7 +238,7 @@ def test_a_save_that_fails_halfway_leaves_the_old_model(tok, tmp_path, monkeypat
 
 
 def test_a_save_replaces_the_whole_folder_and_never_a_foreign_one(tok, tmp_path):
-    from minisent.train import save_with_history
+    from minisent.training.train import save_with_history
 
     folder = tmp_path / "model"
     save_with_history(tiny(tok, seed=1), {"loss": [1.0]}, folder)
@@ -253,7 +255,7 @@ def test_a_save_replaces_the_whole_folder_and_never_a_foreign_one(tok, tmp_path)
 
 # ------------------------------------------------------------------ 5. train --out EXISTING refuses
 def test_train_refuses_an_existing_out_unless_overwrite(tok, tmp_path, monkeypatch, capsys):
-    import minisent.train as train_mod
+    import minisent.training.train as train_mod
     from minisent.__main__ import main
 
     folder = tmp_path / "model"
@@ -322,7 +324,7 @@ def test_cli_catches_its_own_errors_but_keeps_bugs_visible(monkeypatch, capsys):
 # ------------------------------------------------------------------------------- 9. smaller edges
 def test_a_folder_named_like_a_built_in_model_does_not_shadow_it(tok, tmp_path, monkeypatch):
     from minisent.models import load_model
-    from minisent.tfidf import TfidfEncoder
+    from minisent.wordvec.tfidf import TfidfEncoder
 
     monkeypatch.chdir(tmp_path)
     Path("tfidf").mkdir()

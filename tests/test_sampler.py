@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from minisent.sampler import DistinctBatchSampler, normalize_text
+from minisent.training.sampler import DistinctBatchSampler, normalize_text
 
 
 def _texts_with_duplicates(n=400, distinct=150, seed=0):

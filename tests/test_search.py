@@ -1,11 +1,11 @@
-"""minisent.search: chunked search and mining equal brute force; clustering; SearchIndex; errors."""
+"""minisent.evaluation.search: chunked search and mining equal brute force; clustering; SearchIndex; errors."""
 import numpy as np
 import pytest
 import scipy.sparse
 import torch
 
-from minisent import search
-from minisent.search import (SearchIndex, agglomerative, brute_force_search, community_detection, kmeans,
+from minisent.evaluation import search
+from minisent.evaluation.search import (SearchIndex, agglomerative, brute_force_search, community_detection, kmeans,
                              paraphrase_mining, semantic_search, topk_lowest_index)
 
 
@@ -220,7 +220,7 @@ def test_search_index_answers_text_queries():
 
 
 def test_search_index_keeps_sparse_vectors_sparse():
-    from minisent.tfidf import TfidfEncoder
+    from minisent.wordvec.tfidf import TfidfEncoder
 
     model = TfidfEncoder(SENTENCES * 3 + [f"word{i} filler{i}" for i in range(100)])
     index = SearchIndex(model, SENTENCES, show_progress=False)

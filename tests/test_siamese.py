@@ -9,14 +9,14 @@ import torch
 
 import minisent
 from conftest import tiny_encoder
-from minisent import siamese
+from minisent.training import siamese
 from minisent.data import NLITriplet
 from minisent.data.triplets import section_triplets
-from minisent.encoder import SentenceEncoder
-from minisent.evaluate import triplet_accuracy
+from minisent.nn.encoder import SentenceEncoder
+from minisent.evaluation.evaluate import triplet_accuracy
 from minisent.models import load_model
-from minisent.tokenize import WordTokenizer
-from minisent.transformer import TransformerConfig
+from minisent.text.tokenize import WordTokenizer
+from minisent.nn.transformer import TransformerConfig
 
 TOPICS = {
     "cooking": ["she chops onions and garlic for the soup", "the bread rises in a warm oven",

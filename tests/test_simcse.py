@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from conftest import tiny_encoder
-from minisent import simcse
+from minisent.training import simcse
 from minisent.data import NLITriplet
-from minisent.sampler import normalize_text
-from minisent.simcse import (SentenceBatches, SimCSEConfig, SupervisedSimCSE, TripletBatches, UnsupervisedSimCSE,
+from minisent.training.sampler import normalize_text
+from minisent.training.simcse import (SentenceBatches, SimCSEConfig, SupervisedSimCSE, TripletBatches, UnsupervisedSimCSE,
                              embed, train_simcse, train_simcse_sup, word2vec_init_)
-from minisent.tokenize import BPETokenizer
+from minisent.text.tokenize import BPETokenizer
 
 SUBJECTS = ["the cat", "a dog", "my sister", "the old farmer", "a small bird", "the teacher"]
 VERBS = ["watched", "followed", "painted", "found", "fed", "called"]
@@ -175,7 +175,7 @@ def test_resumed_simcse_run_equals_uninterrupted(tok, tmp_path):
         if step == 5:
             raise Stop
 
-    from minisent import train
+    from minisent.training import train
 
     with pytest.raises(Stop):
         enc = copy.deepcopy(start)
@@ -249,8 +249,8 @@ def test_cli_saves_an_encoder_that_loads(tok, tmp_path, monkeypatch, capsys):
 
 def test_random_start_options(tok, monkeypatch):
     """start_encoder("random"): width, token-embedding scale, and SIF weights counted on the sentences given."""
-    from minisent import tokenize
-    from minisent.pooling import sif_token_weights
+    from minisent.text import tokenize
+    from minisent.nn.pooling import sif_token_weights
 
     monkeypatch.setattr(tokenize, "corpus_bpe", lambda progress=True: tok)
     enc = simcse.start_encoder("random", d_model=32, pooling="weighted_mean", embedding_std=1.0, sentences=SENTENCES,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from minisent.data import tokenize_words
-from minisent.tfidf import TfidfEncoder
+from minisent.wordvec.tfidf import TfidfEncoder
 
 REFERENCE = ["the cat sat on the mat", "the dog sat on the log", "markets fell today", "the cat ate"]
 

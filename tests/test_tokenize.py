@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 import torch
 
-from minisent.tokenize import (CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPACE, SPECIAL_TOKENS, UNK_ID, BPETokenizer,
+from minisent.text.tokenize import (CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPACE, SPECIAL_TOKENS, UNK_ID, BPETokenizer,
                                WordTokenizer, load, pre_tokenize)
 
 CORPUS = [

@@ -1,4 +1,4 @@
-"""Lesson 03: masked scaled dot-product attention, checked against minisent.transformer.attention.
+"""Lesson 03: masked scaled dot-product attention, checked against minisent.nn.transformer.attention.
 
     def my_attention(q, k, v, mask):
         # q, k, v: (B, h, T, dh) tensors; mask: (B, T) bool, True = a real token that may be looked at
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ..transformer import attention
+from ..nn.transformer import attention
 from ._check import call, compare, compare_gradients, run_checker
 
 

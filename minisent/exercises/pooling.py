@@ -1,4 +1,4 @@
-"""Lesson 04: masked mean pooling and attention pooling, checked against minisent.pooling.
+"""Lesson 04: masked mean pooling and attention pooling, checked against minisent.nn.pooling.
 
     def my_mean_pool(hidden, mask):              # (B, T, d), (B, T) bool -> (B, d), mean over real tokens only
     def my_attention_pool(hidden, mask, query):  # + query (d,) -> (B, d) = sum_t a_t h_t,
@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from ..pooling import attention_pool, mean_pool
+from ..nn.pooling import attention_pool, mean_pool
 from ._check import call, compare, compare_gradients, run_checker
 
 

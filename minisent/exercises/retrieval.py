@@ -1,4 +1,4 @@
-"""Lesson 09: recall@k and MRR@k, checked against minisent.evaluate.
+"""Lesson 09: recall@k and MRR@k, checked against minisent.evaluation.evaluate.
 
     def my_recall_at_k(ranked, relevant, k):  # ranked: per query a list of ids, best first;
                                               # relevant: per query a set of ids -> mean over queries of
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluate import mrr_at_k, recall_at_k
+from ..evaluation.evaluate import mrr_at_k, recall_at_k
 from ._check import call, compare, run_checker
 
 RANKED = [[3, 1, 4, 0, 5, 9, 2, 6],      # first relevant at rank 2

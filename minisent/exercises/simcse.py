@@ -1,4 +1,4 @@
-"""Lesson 07: one unsupervised SimCSE training step, checked against minisent.simcse.UnsupervisedSimCSE.
+"""Lesson 07: one unsupervised SimCSE training step, checked against minisent.training.simcse.UnsupervisedSimCSE.
 
     def my_simcse_step(model, sentences, optimizer, temperature):
         # model: a SentenceEncoder (model(list_of_str) -> (B, d), differentiable); dropout must be ON.
@@ -14,11 +14,11 @@ import copy
 
 import torch
 
-from ..encoder import SentenceEncoder
+from ..nn.encoder import SentenceEncoder
 from ..losses import info_nce
-from ..simcse import UnsupervisedSimCSE
-from ..tokenize import WordTokenizer
-from ..transformer import TransformerConfig
+from ..training.simcse import UnsupervisedSimCSE
+from ..text.tokenize import WordTokenizer
+from ..nn.transformer import TransformerConfig
 from ._check import Wrong, call, compare, run_checker
 
 SENTENCES = ["a cat sleeps on the warm mat", "the bank raised its interest rates",

@@ -1,4 +1,4 @@
-"""Lesson 00: cosine similarity and Spearman's rank correlation, checked against minisent.evaluate.
+"""Lesson 00: cosine similarity and Spearman's rank correlation, checked against minisent.evaluation.evaluate.
 
     def my_cosine(a, b):        # a, b: (n, d) arrays -> (n,) row-wise cosine; a zero row gives 0
     def my_spearman(x, y):      # two sequences of n numbers -> Spearman x 100 (ties: average ranks)
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import pearsonr
 
-from ..evaluate import cosine, spearman
+from ..evaluation.evaluate import cosine, spearman
 from ._check import Wrong, call, compare, run_checker
 
 

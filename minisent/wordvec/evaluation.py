@@ -17,7 +17,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from ..data.corpora import WordPair, gensim_test_file
-from ..evaluate import spearman
+from ..evaluation.evaluate import spearman
 from ..inputs import normalize_rows
 
 ANALOGIES = "questions-words.txt"  # Mikolov's 19,544 analogy questions, shipped with gensim

@@ -80,7 +80,7 @@ def teacher_embeddings(teacher, name: str, sentences: Sequence[str], *, batch_si
     The key is the teacher's name plus a fingerprint of the sentences, so another corpus (or another
     corpus version) never reads stale vectors. The .npy is read with allow_pickle=False.
     """
-    from . import data
+    from .. import data
 
     sentences = list(sentences)
     if not name or any(c in name for c in "/\\ "):

@@ -29,10 +29,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from .progress import tqdm
+from ..progress import tqdm
 
-from .device import get_device
-from .inputs import normalize_rows
+from ..device import get_device
+from ..inputs import normalize_rows
 
 CHUNK_SIZE = 8192         # corpus rows scored per step
 QUERY_CHUNK_SIZE = 1024   # query rows scored per step
@@ -453,7 +453,7 @@ def _save_cached(path_stem: Path, embeddings) -> None:
 
 def cached_index(model, sentences: Sequence[str], model_name: str, show_progress: bool = True) -> SearchIndex:
     """A SearchIndex whose corpus vectors are cached under data/cache/search/ (keyed by `_fingerprint`)."""
-    from .data import CACHE_DIR
+    from ..data import CACHE_DIR
 
     sentences = _check_sentences(sentences, "sentences")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name.strip("/"))[-60:] or "model"
@@ -476,7 +476,7 @@ def cached_index(model, sentences: Sequence[str], model_name: str, show_progress
 
 def wiki_corpus() -> list[str]:
     """The distinct offline Wikipedia sentences, in dump order (what `search_cli` searches)."""
-    from . import data
+    from .. import data
 
     return list(dict.fromkeys(s.text for s in data.wiki_sentences()))
 
@@ -487,7 +487,7 @@ def search_cli(model_name: str, query: str, top_k: int = 5, show_progress: bool 
     Searches the offline Wikipedia sentences; their vectors are cached per model under
     data/cache/search/, so only the first search with a model encodes the corpus.
     """
-    from .models import load_model
+    from ..models import load_model
 
     if not isinstance(query, str) or not query.strip():
         raise ValueError("empty query: give a non-empty sentence to search for")

@@ -12,7 +12,7 @@ as in SimCLR / SimCSE): `encode` always returns the pooled vector before it.
 
 On disk a saved encoder is a folder of three files, none of them a pickle:
     config.json     backbone config, pooling, projection, max_length
-    tokenizer.json  the tokenizer (see `minisent.tokenize`)
+    tokenizer.json  the tokenizer (see `minisent.text.tokenize`)
     weights.pt      tensors only, read back with torch.load(weights_only=True)
 """
 from __future__ import annotations
@@ -28,13 +28,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from . import tokenize as tokenize_mod
-from .contract import DEFAULT_BATCH_SIZE, encode_batches
-from .device import get_device
-from .inputs import check_sentences
+from ..text import tokenize as tokenize_mod
+from ..contract import DEFAULT_BATCH_SIZE, encode_batches
+from ..device import get_device
+from ..inputs import check_sentences
 from .pooling import Pooling
-from .threads import cpu_threads
-from .tokenize import Batch, Tokenizer
+from ..threads import cpu_threads
+from ..text.tokenize import Batch, Tokenizer
 from .transformer import TransformerConfig, TransformerEncoder
 
 FORMAT = "minisent.SentenceEncoder"

@@ -69,7 +69,7 @@ def process_group(device=None):
     if not launched_by_torchrun() or dist.is_initialized():
         yield device
         return
-    from .device import get_device
+    from ..device import get_device
 
     kind = get_device(device).type
     if kind == "mps":

@@ -203,7 +203,7 @@ def from_dict(state: dict) -> Tokenizer:
     if kind == "word":
         return WordTokenizer(state["vocab"], lowercase=state["lowercase"])
     if kind == "wordpiece":  # BERT's vocabulary (lesson 13)
-        from .pretrained.wordpiece import WordPieceTokenizer
+        from .wordpiece import WordPieceTokenizer
 
         return WordPieceTokenizer(state["vocab"], lowercase=state["lowercase"])
     raise ValueError(f"unknown tokenizer kind {kind!r} (expected 'bpe' or 'word')")
@@ -230,14 +230,14 @@ class WordTokenizer(Tokenizer):
     @classmethod
     def train(cls, sentences: Iterable[str], vocab_size: int = 8000, min_count: int = 2) -> "WordTokenizer":
         """Keep the `vocab_size - 5` most frequent words seen at least `min_count` times."""
-        from .data import tokenize_words
+        from ..data import tokenize_words
 
         counts = Counter(w for s in sentences for w in tokenize_words(s))
         ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
         return cls(SPECIAL_TOKENS + ranked[:max(0, vocab_size - len(SPECIAL_TOKENS))])
 
     def tokens(self, text: str) -> list[str]:
-        from .data import tokenize_words
+        from ..data import tokenize_words
 
         return tokenize_words(self.normalize(text))
 
@@ -331,7 +331,7 @@ class BPETokenizer(Tokenizer):
         merges: list[tuple[int, int]] = []
         bar = None
         if progress:
-            from .progress import tqdm
+            from ..progress import tqdm
             bar = tqdm(total=vocab_size - len(vocab), desc="BPE merges", mininterval=3.0)
         while len(vocab) < vocab_size and heap:
             neg, pair = heapq.heappop(heap)
@@ -394,7 +394,7 @@ class BPETokenizer(Tokenizer):
 # ---------------------------------------------------------------------------- cached default
 def corpus_bpe(vocab_size: int = 8000, progress: bool = True) -> BPETokenizer:
     """The course's BPE tokenizer: trained on `data.corpus_sentences()` once, then read from the cache."""
-    from . import data
+    from .. import data
 
     path = data.CACHE_DIR / f"bpe_{vocab_size}_v{FORMAT_VERSION}.json"
     if path.exists():

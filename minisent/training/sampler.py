@@ -32,7 +32,7 @@ from typing import Hashable, Iterator, Sequence
 
 def normalize_text(text: str) -> str:
     """The duplicate key of a text: its lowercase words, single-spaced ("The  Cat!" -> "the cat")."""
-    from .data import tokenize_words
+    from ..data import tokenize_words
 
     return " ".join(tokenize_words(text))
 

@@ -33,14 +33,14 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from . import data
-from .data import NLITriplet
-from .data.triplets import section_triplets
-from .device import get_device
-from .encoder import SentenceEncoder
-from .inputs import length_sorted_batches
-from .losses import batch_triplet_loss, contrastive_loss, triplet_loss
-from .tokenize import Batch, Tokenizer, pad_batch
+from .. import data
+from ..data import NLITriplet
+from ..data.triplets import section_triplets
+from ..device import get_device
+from ..nn.encoder import SentenceEncoder
+from ..inputs import length_sorted_batches
+from ..losses import batch_triplet_loss, contrastive_loss, triplet_loss
+from ..text.tokenize import Batch, Tokenizer, pad_batch
 
 # ------------------------------------------------------------------------------ the default recipe
 # Chosen on held-out section-triplet accuracy; what was tried: benchmarks/RESULTS.md, "Experiment log".
@@ -356,12 +356,12 @@ def initial_encoder(init: str = DEFAULT_INIT, seed: int = 0, device=None, progre
     """Where training starts. "mlm": the course's MLM-pretrained encoder (trained once, cached);
     "random": a freshly initialized encoder of the same shape and tokenizer."""
     from .train import DEFAULT_MLM_CONFIG, pretrained_mlm
-    from .transformer import TransformerConfig
+    from ..nn.transformer import TransformerConfig
 
     if init == "mlm":
         return pretrained_mlm(device=device, progress=progress)
     if init == "random":
-        from .tokenize import corpus_bpe
+        from ..text.tokenize import corpus_bpe
 
         return SentenceEncoder.create(corpus_bpe(progress=progress), TransformerConfig(**DEFAULT_MLM_CONFIG),
                                       seed=seed).to(get_device(device))
@@ -400,7 +400,7 @@ def train_triplet(encoder: SentenceEncoder | None = None, steps: int = DEFAULT_S
 
     history: `fit`'s per-step lists ("loss", "lr", "batch_acc", "active", ...), the eval curve and "config".
     """
-    from .evaluate import triplet_accuracy
+    from ..evaluation.evaluate import triplet_accuracy
     from .train import fit
 
     if objective not in ("triplet", "contrastive"):

@@ -24,7 +24,7 @@ The second forward pass must compute exactly what the first one did, so dropout 
 (and any other noise the same numbers): the random generator state is saved before each chunk in pass 1
 and put back before the same chunk in pass 3 (`replay_rng`; torch's CPU generator, and CUDA's when on a GPU).
 
-An objective usable here has three pieces (UnsupervisedSimCSE and SupervisedSimCSE in minisent.simcse):
+An objective usable here has three pieces (UnsupervisedSimCSE and SupervisedSimCSE in minisent.training.simcse):
     objective.texts(batch) -> list (N,)              everything the encoder embeds for this batch
     objective.embed_texts(model, texts) -> (n, d)    differentiable embeddings of some of those texts
     objective.loss(z) -> (loss, metrics)             from all N embeddings (in their order)

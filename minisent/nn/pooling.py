@@ -103,8 +103,8 @@ def sif_token_weights(tokenizer, sentences, a: float = 1e-3) -> torch.Tensor:
     """(vocab_size,) float weights a / (a + p(token)), p = the token's share of all tokens of `sentences`
     as `tokenizer` cuts them (SIF, Arora et al. 2017; lesson 02's `sif_weight`). Tokens never seen get 1;
     [PAD], [CLS], [SEP] and [MASK] get 0 ([UNK] is counted like a word)."""
-    from .tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
-    from .wordvec.averaging import sif_weight
+    from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
+    from ..wordvec.averaging import sif_weight
 
     counts = torch.zeros(tokenizer.vocab_size, dtype=torch.float64)
     for s in sentences:

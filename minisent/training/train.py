@@ -15,7 +15,7 @@ per step ("step", "loss", "lr", "grad_norm", "time_s" and every metric) for plot
 Budgets are step counts, not minutes, so a run is reproducible: on the CPU, the same seed gives
 the same weights. (GPUs may differ in the last bits.)
 
-The first objective is masked-language modelling (`minisent.mlm`); `pretrained_mlm()` is the
+The first objective is masked-language modelling (`minisent.training.mlm`); `pretrained_mlm()` is the
 course's default MLM encoder, trained once and then read from data/cache/.
 """
 from __future__ import annotations
@@ -35,12 +35,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from . import threads
-from .device import get_device
-from .encoder import SentenceEncoder, read_tensors
+from .. import threads
+from ..device import get_device
+from ..nn.encoder import SentenceEncoder, read_tensors
 from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
-from .tokenize import Batch
-from .transformer import TransformerConfig
+from ..text.tokenize import Batch
+from ..nn.transformer import TransformerConfig
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -117,9 +117,9 @@ def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *,
     precision: "auto" (bf16 autocast on a cuda GPU that supports it, else fp16 with a GradScaler;
         fp32 on cpu and mps), or "fp32", "bf16", "fp16" (fp16 on cuda only).
     grad_cache_chunk: embed the batch in chunks of this many texts with gradient caching
-        (`minisent.gradcache`: the same gradient, memory of one chunk); the objective needs texts / embed_texts / loss.
+        (`minisent.training.gradcache`: the same gradient, memory of one chunk); the objective needs texts / embed_texts / loss.
     compile: run the model through `torch.compile` (worth it on a GPU; the first steps are slow while it compiles).
-    Under torchrun (`minisent.distributed`): the model is wrapped in DistributedDataParallel, each process
+    Under torchrun (`minisent.training.distributed`): the model is wrapped in DistributedDataParallel, each process
         trains on its slice of every batch (`distributed.shard`), and only rank 0 shows progress, evaluates
         and writes checkpoints.
     """
@@ -197,7 +197,7 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
     if grad_cache_chunk is not None and grad_cache_chunk < 1:
         raise ValueError(f"grad_cache_chunk must be >= 1 (or None), got {grad_cache_chunk}")
     if grad_cache_chunk and not all(hasattr(objective, a) for a in ("texts", "embed_texts", "loss")):
-        raise ValueError(f"grad_cache_chunk needs an objective with texts / embed_texts / loss (minisent.gradcache), "
+        raise ValueError(f"grad_cache_chunk needs an objective with texts / embed_texts / loss (minisent.training.gradcache), "
                          f"not {type(objective).__name__}")
     multi = distributed.is_distributed()
     if multi and max_seconds is not None:
@@ -262,7 +262,7 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
         model.train()
         history["eval"].append({"step": step, **{k: float(v) for k, v in result.items()}})
 
-    from .progress import tqdm
+    from ..progress import tqdm
     bar = tqdm(total=steps if max_seconds is None else None, initial=start, desc=desc, disable=not progress,
                mininterval=3.0)
     smooth, t0 = None, time.perf_counter() - t_before
@@ -280,7 +280,7 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
             g["lr"] = rate
         batch = to_device(distributed.shard(next(stream)), dev)  # this process's rows of the batch
         optimizer.zero_grad(set_to_none=True)
-        if grad_cache_chunk:  # forward and backward chunk by chunk (minisent.gradcache)
+        if grad_cache_chunk:  # forward and backward chunk by chunk (minisent.training.gradcache)
             loss, metrics = gradcache.cached_step(train_model, objective, batch, grad_cache_chunk,
                                                   backward=backward, autocast=autocast, by_length=True)
         else:
@@ -366,7 +366,7 @@ class MLMRun:
 
 def mlm_sentences() -> tuple[list[str], list[str]]:
     """(train, held_out) sentences of the offline corpus for MLM."""
-    from . import data
+    from .. import data
 
     sentences = data.corpus_sentences()
     held = set(np.random.default_rng(12345).choice(len(sentences), HELD_OUT, replace=False).tolist())
@@ -384,7 +384,7 @@ def train_mlm(steps: int = DEFAULT_MLM_STEPS, *, tokenizer=None, sentences=None,
     The history gets "unigram_entropy" (the no-context baseline) and, when `eval_sentences`
     are given, "eval_loss" / "eval_acc" on them at the end.
     """
-    from .tokenize import corpus_bpe
+    from ..text.tokenize import corpus_bpe
 
     tokenizer = tokenizer or corpus_bpe()
     if sentences is None:
@@ -408,7 +408,7 @@ def mlm_cache_dir() -> Path:
     """data/cache/mlm_default_<hash>: the hash changes whenever a default does, so a stale cache is never read."""
     import hashlib
 
-    from . import data
+    from .. import data
 
     recipe = json.dumps([MLM_CACHE_VERSION, DEFAULT_MLM_CONFIG, DEFAULT_MLM_STEPS, DEFAULT_MLM_BATCH, DEFAULT_MLM_LR,
                          DEFAULT_MLM_WARMUP, HELD_OUT], sort_keys=True)

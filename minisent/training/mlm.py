@@ -27,8 +27,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .inputs import length_sorted_batches
-from .tokenize import MASK, MASK_ID, SPECIAL_TOKENS, Tokenizer, pad_batch
+from ..inputs import length_sorted_batches
+from ..text.tokenize import MASK, MASK_ID, SPECIAL_TOKENS, Tokenizer, pad_batch
 
 IGNORE = -100  # label of positions that are not predicted (F.cross_entropy's ignore_index)
 N_SPECIAL = len(SPECIAL_TOKENS)

@@ -30,9 +30,9 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 from scipy.stats import spearmanr
 
-from . import data
-from .contract import Encoder
-from .inputs import normalize_rows
+from .. import data
+from ..contract import Encoder
+from ..inputs import normalize_rows
 
 
 def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -177,7 +177,7 @@ def lee_correlation(model: Encoder) -> float:
 
 def leaderboard_row(name: str, model: Encoder) -> dict:
     """{"model": name, "mini-STS": Spearman x 100, "Lee": Spearman x 100}, rounded to 0.01."""
-    from .data import mini_sts  # the hand-written set lives in data/
+    from ..data import mini_sts  # the hand-written set lives in data/
 
     return {"model": name,
             "mini-STS": round(sts_spearman(model, mini_sts()), 2),

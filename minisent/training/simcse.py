@@ -11,7 +11,7 @@ is one more negative for it only (a "hard negative"): logits (B, 2B) = [cos(h_i,
 
 `SimCSEConfig()` is the course's unsupervised recipe, chosen on STS-B dev: a random BPE encoder (d = 256, token
 embeddings N(0, 1)) with SIF-weighted mean pooling, trained with dropout plus discrete noise drawn for each view
-(a random crop, then word deletion; `minisent.augment`); `DEFAULT_SUP_CONFIG` the supervised one. What was tried
+(a random crop, then word deletion; `minisent.text.augment`); `DEFAULT_SUP_CONFIG` the supervised one. What was tried
 and measured: benchmarks/RESULTS.md ("SimCSE recipe on STS-B dev", "Experiment log"); lesson 07 shows why.
 
     enc, history = train_simcse(steps=150)                  # unsupervised, the default recipe
@@ -40,12 +40,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .augment import noisy_view
-from .device import get_device
+from ..text.augment import noisy_view
+from ..device import get_device
 from .distributed import gather_rows, is_main, main_process_first
-from .encoder import SentenceEncoder
-from .inputs import length_sorted_batches, normalize_rows
-from .losses import alignment, info_nce, uniformity
+from ..nn.encoder import SentenceEncoder
+from ..inputs import length_sorted_batches, normalize_rows
+from ..losses import alignment, info_nce, uniformity
 from .sampler import DistinctBatchSampler
 
 
@@ -130,7 +130,7 @@ class UnsupervisedSimCSE:
         z = self.embed_texts(model, self.texts(sentences))  # (2B, d)
         return z.chunk(2)
 
-    # the three pieces of a step (texts -> embeddings -> loss), which minisent.gradcache runs apart
+    # the three pieces of a step (texts -> embeddings -> loss), which minisent.training.gradcache runs apart
     parts = 2  # z holds two blocks of B rows: the first views, then the second views
 
     def texts(self, sentences: Sequence[str]) -> list[str]:
@@ -216,7 +216,7 @@ def embed(model: SentenceEncoder, texts: Sequence[str], max_length: int = 64, ch
     about 3x less compute here. Every row gets its own dropout mask either way, and the result is put
     back in the order given.
     """
-    from .tokenize import pad_batch
+    from ..text.tokenize import pad_batch
 
     base = getattr(model, "module", model)  # the SentenceEncoder inside a DistributedDataParallel wrapper
     seqs = [base.tokenizer.encode(t, max_length=max_length) for t in texts]
@@ -282,7 +282,7 @@ class TripletBatches:
 # ------------------------------------------------------------------------------------- data
 def unsup_sentences(min_words: int = 4) -> list[str]:
     """SimCSE's unsupervised data: the offline corpus (Wikipedia + Lee background), sentences of >= min_words."""
-    from . import data
+    from .. import data
 
     return [s for s in data.corpus_sentences() if len(s.split()) >= min_words]
 
@@ -290,7 +290,7 @@ def unsup_sentences(min_words: int = 4) -> list[str]:
 def nli_training_triplets(include_download: bool = True) -> list:
     """The hand-written NLI triplets, plus SimCSE's NLI file when it was downloaded (`python -m minisent
     download nli`; never fetched here)."""
-    from . import data
+    from .. import data
 
     triplets = list(data.nli_triplets())
     if include_download:
@@ -310,7 +310,7 @@ def word2vec_init_(encoder: SentenceEncoder, vectors, std: float | None = None) 
     directions when k > d_model; all k, zero-padded, when k <= d_model), then scaled so that their
     entries have the standard deviation of the embedding table they replace (`std`).
     """
-    from .tokenize import SPACE, SPECIAL_TOKENS
+    from ..text.tokenize import SPACE, SPECIAL_TOKENS
 
     emb = encoder.backbone.tok_emb.weight  # (V, d)
     d = emb.shape[1]
@@ -342,8 +342,8 @@ def word2vec_init_(encoder: SentenceEncoder, vectors, std: float | None = None) 
 
 def word_tokenizer(vocab_size: int = 8000):
     """A word-level tokenizer of the offline corpus (8000 words; the rest -> [UNK]), cached in data/cache/."""
-    from . import data
-    from .tokenize import WordTokenizer, load
+    from .. import data
+    from ..text.tokenize import WordTokenizer, load
 
     path = data.CACHE_DIR / f"words_{vocab_size}_v1.json"
     if path.exists():
@@ -370,9 +370,9 @@ def start_encoder(start: str = "mlm", *, dropout: float = 0.1, seed: int = 0, de
     embedding_std: rescale a random start's token embeddings to this std (None: keep the backbone's 0.02).
         nn.Embedding's own default, 1.0, lets each token, not its position (std 0.02), dominate its vector.
     """
-    from .pooling import sif_token_weights
+    from ..nn.pooling import sif_token_weights
     from .train import DEFAULT_MLM_CONFIG, pretrained_mlm
-    from .transformer import TransformerConfig
+    from ..nn.transformer import TransformerConfig
 
     if tokenizer not in ("bpe", "word"):
         raise ValueError(f"unknown tokenizer {tokenizer!r}: use 'bpe' or 'word'")
@@ -381,7 +381,7 @@ def start_encoder(start: str = "mlm", *, dropout: float = 0.1, seed: int = 0, de
         if pooling != "mean":
             enc = enc.with_pooling(pooling)
     elif start in ("random", "word2vec"):
-        from .tokenize import corpus_bpe
+        from ..text.tokenize import corpus_bpe
 
         tok = corpus_bpe(progress=progress) if tokenizer == "bpe" else word_tokenizer()
         cfg = {**DEFAULT_MLM_CONFIG, "d_model": d_model or DEFAULT_MLM_CONFIG["d_model"]}
@@ -392,7 +392,7 @@ def start_encoder(start: str = "mlm", *, dropout: float = 0.1, seed: int = 0, de
                 weight = enc.backbone.tok_emb.weight  # (V, d), N(0, 0.02) with a zero [PAD] row
                 weight.mul_(embedding_std / weight[1:].std())
         if start == "word2vec":
-            from .wordvec import train_vectors
+            from ..wordvec import train_vectors
 
             word2vec_init_(enc, train_vectors("skipgram", progress=progress))
     else:
@@ -412,8 +412,8 @@ def sts_eval_fn(lee: bool = True, align_uniform: bool = True):
     pairs with gold >= 4 (paraphrases), as Wang & Isola / SimCSE measure it on STS-B; uniformity:
     log E exp(-2 ||f(x) - f(y)||^2) over all mini-STS sentences. Each mini-STS sentence is encoded once.
     """
-    from . import data
-    from .evaluate import cosine, lee_correlation, spearman
+    from .. import data
+    from ..evaluation.evaluate import cosine, lee_correlation, spearman
 
     pairs = data.mini_sts()
     sents = list(dict.fromkeys([p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]))
@@ -458,8 +458,8 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
         `start_encoder(config.start)`.
     sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
     eval_fn / eval_every / max_seconds / checkpoint_* / grad_cache_chunk / precision / compile: passed to
-        `train.fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.gradcache`). Under torchrun every process
-        calls this; config.batch_size is the global batch, split over the processes (`minisent.distributed`);
+        `train.fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.training.gradcache`). Under torchrun every process
+        calls this; config.batch_size is the global batch, split over the processes (`minisent.training.distributed`);
         build the caches it reads first (the command line does: `_build_caches`), or the processes race to.
     """
     cfg = _configured(config, DEFAULT_CONFIG, overrides)
@@ -549,7 +549,7 @@ SIMCSE_CACHE_VERSION = 2
 
 def _cache_dir(prefix: str, *recipe_parts) -> Path:
     """data/cache/<prefix>_<hash of the recipe>: a changed default never reads a stale cache."""
-    from . import data
+    from .. import data
 
     recipe = json.dumps([SIMCSE_CACHE_VERSION, *recipe_parts], sort_keys=True)
     return data.CACHE_DIR / f"{prefix}_{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
@@ -591,7 +591,7 @@ GPU_CONFIG = replace(DEFAULT_CONFIG, steps=2000, batch_size=512)  # 2000 x 512 =
 
 def gpu_sentences(min_words: int = 4) -> list[str]:
     """wiki1m (one sentence a line) when downloaded, else `unsup_sentences()`."""
-    from . import data
+    from .. import data
 
     path = data.path_of("wiki1m")
     if not path.exists():
@@ -602,14 +602,14 @@ def gpu_sentences(min_words: int = 4) -> list[str]:
 
 def gpu_encoder(config: SimCSEConfig = GPU_CONFIG, device=None, progress: bool = True) -> SentenceEncoder:
     """The GPU recipe's starting point: a GPU_MODEL-sized encoder with the course's tokenizer (and word2vec start)."""
-    from .tokenize import corpus_bpe
-    from .transformer import TransformerConfig
+    from ..text.tokenize import corpus_bpe
+    from ..nn.transformer import TransformerConfig
 
     tok = corpus_bpe(progress=progress) if config.tokenizer == "bpe" else word_tokenizer()
     enc = SentenceEncoder.create(tok, TransformerConfig(**GPU_MODEL, dropout=config.dropout), pooling="mean",
                                  seed=config.seed)
     if config.start == "word2vec":
-        from .wordvec import train_vectors
+        from ..wordvec import train_vectors
 
         word2vec_init_(enc, train_vectors("skipgram", progress=progress))
     return enc.to(get_device(device))

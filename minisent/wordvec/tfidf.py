@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from . import data
-from .contract import DEFAULT_BATCH_SIZE, encode_batches
-from .inputs import check_sentences
+from .. import data
+from ..contract import DEFAULT_BATCH_SIZE, encode_batches
+from ..inputs import check_sentences
 
 
 class TfidfEncoder:

@@ -1,0 +1,1 @@
+"""Measuring: metrics with bootstrap intervals, the yardsticks (evaluate) and semantic search (search)."""

@@ -35,7 +35,6 @@ def main(argv=None) -> int:
     import numpy as np
 
     from minisent import data
-
     from minisent.evaluation import evaluate
     from minisent.models import load_model
     from minisent.wordvec import PRESETS, corpus_tokens, train_gensim

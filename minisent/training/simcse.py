@@ -40,12 +40,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..text.augment import noisy_view
 from ..device import get_device
-from .distributed import gather_rows, is_main, main_process_first
-from ..nn.encoder import SentenceEncoder
 from ..inputs import length_sorted_batches, normalize_rows
 from ..losses import alignment, info_nce, uniformity
+from ..nn.encoder import SentenceEncoder
+from ..text.augment import noisy_view
+from .distributed import gather_rows, is_main, main_process_first
 from .sampler import DistinctBatchSampler
 
 
@@ -343,12 +343,13 @@ def word2vec_init_(encoder: SentenceEncoder, vectors, std: float | None = None) 
 def word_tokenizer(vocab_size: int = 8000):
     """A word-level tokenizer of the offline corpus (8000 words; the rest -> [UNK]), cached in data/cache/."""
     from .. import data
-    from ..text.tokenize import WordTokenizer, load
+    from ..text.saved import load_tokenizer
+    from ..text.tokenize import WordTokenizer
 
     path = data.CACHE_DIR / f"words_{vocab_size}_v1.json"
     if path.exists():
         try:
-            return load(path)
+            return load_tokenizer(path)
         except (ValueError, KeyError, json.JSONDecodeError):
             pass
     tok = WordTokenizer.train(data.corpus_sentences(), vocab_size=vocab_size)

@@ -39,7 +39,7 @@ def build(name: str):
     if name in BASELINES:
         preset, options = BASELINES[name]
         return AveragingEncoder(_vectors(preset), reference_sentences=SENTENCES, **options)
-    if MODELS[name].module in ("train", "simcse"):
+    if MODELS[name].module in ("training.train", "training.simcse"):
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
     if MODELS[name].module == "pretrained.minilm":   # the same class as load_minilm returns, on a tiny backbone
         from minisent.pretrained.minilm import PretrainedEncoder

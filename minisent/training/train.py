@@ -38,9 +38,9 @@ import torch.nn as nn
 from .. import threads
 from ..device import get_device
 from ..nn.encoder import ModelFileError, SentenceEncoder, _first_line, read_tensors
-from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
-from ..text.tokenize import Batch
 from ..nn.transformer import TransformerConfig
+from ..text.tokenize import Batch
+from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
 
 
 # ----------------------------------------------------------------------------- the loop

@@ -25,7 +25,7 @@ class BuiltIn(NamedTuple):
 
 # The one list of built-in models. Later lessons' models are trained on first use and cached under data/cache/.
 MODELS: dict[str, BuiltIn] = {
-    "tfidf": BuiltIn("TF-IDF bag of words, IDF from the offline corpus (lesson 00)", "tfidf", "TfidfEncoder"),
+    "tfidf": BuiltIn("TF-IDF bag of words, IDF from the offline corpus (lesson 00)", "wordvec.tfidf", "TfidfEncoder"),
     "avg-word2vec": BuiltIn("mean of skip-gram word2vec vectors, unknown words skipped (lesson 02)",
                             "wordvec", "build_baseline", ("avg-word2vec",)),
     "sif-word2vec": BuiltIn("SIF-weighted word2vec average, first principal component removed (lesson 02)",
@@ -35,19 +35,19 @@ MODELS: dict[str, BuiltIn] = {
     "sif-fasttext": BuiltIn("SIF-weighted fastText average, first principal component removed (lesson 02)",
                             "wordvec", "build_baseline", ("sif-fasttext",)),
     "mlm": BuiltIn("the tiny Transformer after masked-LM pretraining, mean pooling (lesson 03)",
-                   "train", "pretrained_mlm"),
+                   "training.train", "pretrained_mlm"),
     "simcse": BuiltIn("unsupervised SimCSE (crop + word-deletion noise, SIF-weighted pooling) on the tiny Transformer (lesson 07)",
-                      "simcse", "pretrained_simcse"),
+                      "training.simcse", "pretrained_simcse"),
     "simcse-sup": BuiltIn("supervised SimCSE on the NLI triplets, contradictions as hard negatives (lesson 08)",
-                          "simcse", "pretrained_simcse_sup"),
+                          "training.simcse", "pretrained_simcse_sup"),
     "minilm": BuiltIn("the published all-MiniLM-L6-v2 weights in the course's Transformer: the ceiling (lesson 13)",
                       "pretrained.minilm", "load_minilm"),
     "simcse-small": BuiltIn("simcse distilled into 1 layer, d 128 (MSE to its vectors; lesson 12)",
-                            "distill", "pretrained_student"),
+                            "training.distill", "pretrained_student"),
     "simcse-static": BuiltIn("static student of simcse: one vector per token from the teacher, averaged (lesson 12)",
-                             "static", "pretrained_static"),
+                             "training.static", "pretrained_static"),
     "simcse-news": BuiltIn("simcse after 60 more SimCSE steps on the Lee news stories: domain-adapted (lesson 12)",
-                           "domain", "pretrained_news"),
+                           "training.domain", "pretrained_news"),
 }
 
 

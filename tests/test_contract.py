@@ -39,13 +39,13 @@ def build(name: str):
     if name in BASELINES:
         preset, options = BASELINES[name]
         return AveragingEncoder(_vectors(preset), reference_sentences=SENTENCES, **options)
-    if MODELS[name].module in ("train", "simcse", "distill", "domain"):
+    if MODELS[name].module in ("training.train", "training.simcse", "training.distill", "training.domain"):
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
     if MODELS[name].module == "pretrained.minilm":   # the same class as load_minilm returns, on a tiny backbone
         from minisent.pretrained.minilm import PretrainedEncoder
         enc = tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
         return PretrainedEncoder(enc.tokenizer, enc.backbone, "mean")
-    if MODELS[name].module == "static":   # a static student of the tiny Transformer stand-in
+    if MODELS[name].module == "training.static":   # a static student of the tiny Transformer stand-in
         from minisent.training.static import StaticEncoder
         return StaticEncoder.from_teacher(tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, seed=1))
     raise KeyError(name)

@@ -132,8 +132,8 @@ class StaticEncoder:
     @classmethod
     def load(cls, directory: str | Path) -> "StaticEncoder":
         """Read a saved StaticEncoder (weights_only tensors, JSON): a damaged file is a ModelFileError naming it."""
-        from ..text import tokenize
         from ..nn.encoder import ModelFileError, read_tensors
+        from ..text.saved import load_tokenizer
 
         directory = Path(directory)
         path = directory / "config.json"
@@ -146,7 +146,7 @@ class StaticEncoder:
         if not isinstance(config, dict) or config.get("format") != FORMAT:
             raise ModelFileError(f"{path} is not a StaticEncoder config (no \"format\": \"{FORMAT}\")")
         try:
-            tokenizer = tokenize.load(directory / "tokenizer.json")
+            tokenizer = load_tokenizer(directory / "tokenizer.json")
         except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
             raise ModelFileError(f"{directory / 'tokenizer.json'} cannot be read: {err}") from None
         state = read_tensors(directory / "weights.pt")

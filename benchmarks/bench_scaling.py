@@ -7,10 +7,7 @@ Rows:
   step time, cached / plain    one unsupervised SimCSE step (forward, backward, AdamW) at batch 128 with gradient
                                caching (chunks of 64 texts) vs without: the price of the second forward pass
                                (interleaved, median; benchmarks/timing.compare)
-  peak memory at batch B       the step's peak memory, plain and cached, B = 64 ... 4096: each measured in a fresh
-                               process as the peak resident set size (Linux VmHWM, reset via /proc/self/clear_refs
-                               just before the step) minus the resident size before it; so it counts everything the
-                               step allocates (activations, gradients, the (B, B) logits), not an estimate
+  peak memory at batch B       the step's peak memory, plain and cached, B = 64 ... 4096 (how: below)
   DDP 2 processes / 1 process  seconds per step of `fit` at global batch 128, 2 gloo processes launched by torchrun
                                vs one process (CPU; both processes share the machine's cores)
 On a GPU (`--gpu`, run by benchmarks/gpu_check.sh): sentences/s and peak memory of the GPU recipe's model
@@ -18,6 +15,18 @@ On a GPU (`--gpu`, run by benchmarks/gpu_check.sh): sentences/s and peak memory 
 batch 4096, and under torchrun as 1-process DDP.
 Model: the course's SimCSE architecture (d=128, 2 layers, BPE, max 64 tokens), random start, dropout 0.1,
 on the offline corpus. Cached memory must stay flat: at 4096 within 1.5x of batch 64.
+
+How memory is measured on a CPU. torch has no allocation counter for the CPU (torch.cuda.max_memory_allocated is
+GPU-only) and tracemalloc does not see torch's buffers, so each measurement runs in a fresh process and reads the
+kernel's count: the peak resident set size (Linux VmHWM, reset to the current size by writing 5 to
+/proc/self/clear_refs just before the step) minus the resident size before the step. It counts everything the
+step touches: activations, gradients, logits, the optimizer's state, the tokenizer's lists.
+One catch: glibc's malloc raises its mmap threshold as large blocks are freed (up to 32 MB), after which freed
+tensors stay in its heap for reuse; over the ~130 chunks of a cached step at batch 4096 that heap fragments, and
+the resident size then measures what the allocator keeps, not what the step needs. The memory workers therefore
+run with MALLOC_MMAP_THRESHOLD_=131072 (a fixed threshold: every buffer over 128 KB is its own mapping, given back
+to the kernel when freed), so the resident peak follows the memory the step really holds. The row "the same,
+cached, glibc's default malloc" measures the cached step at the smallest and largest batch without it.
 """
 from __future__ import annotations
 
@@ -87,10 +96,12 @@ def memory_worker(batch: int, chunk: int | None) -> dict:
     return {"peak_mb": _rss_mb("VmHWM") - before, "rss_mb": before}
 
 
-def measure_memory(batch: int, chunk: int | None) -> dict:
+def measure_memory(batch: int, chunk: int | None, fixed_malloc: bool = True) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.bench_scaling", "--memory-worker", str(batch), str(chunk or 0)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=True)
+    if fixed_malloc:  # see the module docstring: the resident peak then follows the live buffers
+        env["MALLOC_MMAP_THRESHOLD_"] = "131072"
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -181,6 +192,11 @@ def run(device="cpu", quick: bool = False) -> list[dict]:
                      "cached": f"{c['peak_mb']:.0f}", "ratio": round(c["peak_mb"] / base, 2),
                      "target": "cached <= 1.5x batch 64" if B == sizes[-1] else ""})
         print(rows[-1], file=sys.stderr, flush=True)
+    small, large = (measure_memory(B, CHUNK, fixed_malloc=False)["peak_mb"] for B in (sizes[0], sizes[-1]))
+    rows.append({"what": f"the same, cached, glibc's default malloc: batch {sizes[0]} -> {sizes[-1]} (MB)",
+                 "plain": "", "cached": f"{small:.0f} -> {large:.0f}", "ratio": round(large / small, 2),
+                 "target": "(the allocator's heap, see above)"})
+    print(rows[-1], file=sys.stderr, flush=True)
     # 3. DDP on the CPU
     steps = 6 if quick else 11
     one, two = ddp_step_seconds(1, steps), ddp_step_seconds(2, steps)

@@ -2,7 +2,9 @@
 
 Trains each candidate (gensim, one worker, no cache) on the word vectors' training text (`wordvec.corpus_tokens()`)
 and prints one JSON line per seed: the training CPU seconds and STS-B dev Spearman x 100 (with its bootstrap 95 %
-interval) of the mean and of the SIF (+ first component removed) sentence vectors. Needs the STS-B dev file
+interval) of the mean and of the SIF (+ first component removed) sentence vectors. With two or more seeds, one summary
+line per sentence vector: mean +- sd over the seeds, the bootstrap interval of that mean (the same resampled pairs for
+every seed) and its paired difference to `tfidf`. Needs the STS-B dev file
 (see benchmarks/quality.py); skips with one line without it. Budget: <= 60 CPU-seconds of training per model.
 """
 from __future__ import annotations
@@ -30,8 +32,11 @@ CANDIDATES = {
 
 def main(argv=None) -> int:
     from benchmarks.quality import stsb_dev_path
+    import numpy as np
+
     from minisent import data
     from minisent.evaluation import evaluate
+    from minisent.models import load_model
     from minisent.wordvec import PRESETS, corpus_tokens, train_gensim
     from minisent.wordvec.averaging import AveragingEncoder
 
@@ -46,7 +51,14 @@ def main(argv=None) -> int:
     dev = data.read_stsb(path)
     tokens = corpus_tokens()
     reference = [" ".join(t) for t in tokens]
+    gold = [p.score for p in dev]
+    tfidf = evaluate.sts_predictions(load_model("tfidf"), dev)
+
+    def seed_mean(*columns):                       # columns: one prediction column per seed, then the gold scores
+        return float(np.mean([evaluate.spearman(c, columns[-1]) for c in columns[:-1]]))
+
     for name in args.names:
+        predictions = {"mean": [], "sif": []}
         params = dict(PRESETS.get(name) or CANDIDATES[name])
         model = params.pop("model")
         for seed in map(int, args.seeds.split(",")):
@@ -54,10 +66,23 @@ def main(argv=None) -> int:
             wv = train_gensim(tokens, model=model, seed=seed, progress=False, **params)
             cpu = time.process_time() - cpu
             oov = "subword" if model == "fasttext" else "skip"
-            scores = {w: str(evaluate.sts_interval(AveragingEncoder(wv, weighting=w, remove_components=int(w == "sif"),
-                                                                    oov=oov, reference_sentences=reference), dev))
-                      for w in ("mean", "sif")}
+            scores = {}
+            for w in ("mean", "sif"):
+                encoder = AveragingEncoder(wv, weighting=w, remove_components=int(w == "sif"), oov=oov,
+                                           reference_sentences=reference)
+                predictions[w].append(evaluate.sts_predictions(encoder, dev))
+                scores[w] = str(evaluate.bootstrap(evaluate.spearman, predictions[w][-1], gold))
             print(json.dumps({"name": name, "seed": seed, "cpu_s": round(cpu, 1), **scores, "params": params}),
+                  flush=True)
+        for w, columns in predictions.items():
+            if len(columns) < 2:
+                continue
+            per_seed = [evaluate.spearman(c, gold) for c in columns]
+            interval = evaluate.bootstrap(seed_mean, *columns, gold)
+            minus_tfidf = evaluate.paired_bootstrap(seed_mean, (*columns, gold), (tfidf, gold))
+            print(json.dumps({"name": name, "vectors": w, "seeds": args.seeds,
+                              "mean_sd": f"{np.mean(per_seed):.1f} +- {np.std(per_seed, ddof=1):.1f}",
+                              "interval_of_mean": str(interval), "minus_tfidf_paired": str(minus_tfidf)}),
                   flush=True)
     return 0
 

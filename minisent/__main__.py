@@ -95,9 +95,10 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from .evaluation.search import search_cli
+    from .evaluation.search import search_wiki
+    from .models import load_model
 
-    for score, sentence in search_cli(args.model, args.query, top_k=args.top_k):
+    for score, sentence in search_wiki(load_model(args.model), args.query, args.model, top_k=args.top_k):
         print(f"{score:.3f}  {sentence}")
     return 0
 
@@ -124,10 +125,10 @@ def _cmd_train(args) -> int:
 
 # objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads
 TRAINERS = {
-    "mlm": ("train", "train_mlm_cli"),
-    "triplet": ("siamese", "train_triplet_cli"),
-    "simcse": ("simcse", "train_simcse_cli"),
-    "simcse-sup": ("simcse", "train_simcse_sup_cli"),
+    "mlm": ("training.train", "train_mlm_cli"),
+    "triplet": ("training.siamese", "train_triplet_cli"),
+    "simcse": ("training.simcse", "train_simcse_cli"),
+    "simcse-sup": ("training.simcse", "train_simcse_sup_cli"),
 }
 SCALABLE = ("simcse", "simcse-sup")  # objectives with gradient caching, gathered negatives under torchrun, AMP flags
 
@@ -216,6 +217,8 @@ def check_args(args) -> None:
                                   f"or choose another folder")
     if args.command == "search":
         at_least("--top-k", args.top_k, 1)
+        if not args.query.strip():
+            raise ValueError("empty query: give a non-empty sentence to search for")
     if args.command == "eval" and args.sts in ("mini", "lee"):
         for flag, value in (("--split", args.split), ("--format", args.format)):
             if value is not None:

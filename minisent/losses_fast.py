@@ -7,6 +7,11 @@ times both against torch's ops (forward + backward, B = 64..256): the readable f
 one at 0.8-1.0x. The loss is ~0.3 % of a training step of the course's encoder (bench_encoder: ~130 ms per
 step of 64 sentences, InfoNCE < 0.5 ms), so the course trains with the readable form; use this one where
 the loss itself dominates a step (large B, a small or frozen encoder).
+
+`info_nce_blocked` is `losses.info_nce` again (same arguments, values and gradients), computed for `block` query
+rows at a time, forward and backward, so the (B, C) logits matrix, its softmax and their gradients never exist:
+memory O(block x C) instead of O(B x C) (at B = 4096 with hard negatives, one (B, 2B) float32 matrix is 128 MB).
+Gradient caching (`minisent.training.gradcache`) uses it, so a step's memory stays flat in the batch size.
 """
 from __future__ import annotations
 
@@ -17,9 +22,9 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .inputs import EPS as NORM_EPS
-from .losses import _check_info_nce, _f32, _reduce
+from .losses import _check_info_nce, _f32, _reduce, logsumexp, normalize
 
-__all__ = ["info_nce_fast"]
+__all__ = ["info_nce_fast", "info_nce_blocked"]
 
 
 def info_nce_fast(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_negatives: Tensor | None = None,
@@ -89,3 +94,84 @@ class _CosineInfoNCE(torch.autograd.Function):
         radial = x * (x * grad).sum(1, keepdim=True)              # the part along x^ (none below eps)
         grad = (grad - radial * (norm > ctx.eps)) / norm
         return grad[:B], grad[B:], None, None, None, None
+
+
+# ----------------------------------------------------------------------------- InfoNCE in blocks of query rows
+def info_nce_blocked(query: Tensor, key: Tensor, temperature: float = 0.05, *, hard_negatives: Tensor | None = None,
+                     hard_negative_weight: float = 0.0, symmetric: bool = False, groups=None,
+                     exclude: Tensor | None = None, reduction: str = "mean", eps: float = NORM_EPS,
+                     block: int = 256) -> Tensor:
+    """`losses.info_nce`, same arguments and result, `block` query rows at a time: no (B, C) matrix is ever made.
+
+    Row i's loss needs only row i of the logits: logsumexp_j s_ij - s_ii. So the rows are taken in blocks of
+    `block`; each block makes its (block, C) logits, its losses, and is freed. Backward does the same again:
+    each block's logits are recomputed with a graph and its share of the gradient is added into dL/dq, dL/dk,
+    dL/dh (each (B, d)), then that graph is freed. Memory: O(B d + block C); compute: the logits twice.
+    (groups / exclude still build their (B, C) bool mask whole: 1 byte an entry; SimCSE uses neither.)
+    """
+    mask = _check_info_nce(query, key, temperature, hard_negatives, hard_negative_weight, groups, exclude, reduction)
+    if not (isinstance(block, int) and block >= 1):
+        raise ValueError(f"block must be an int >= 1 (query rows per block), got {block!r}")
+    B = query.shape[0]
+    q, k = normalize(_f32(query), eps), normalize(_f32(key), eps)            # (B, d) unit rows
+    h = None if hard_negatives is None else normalize(_f32(hard_negatives), eps)
+    loss = _InfoNCERowBlocks.apply(q, k, h, temperature, hard_negative_weight, mask, block)      # (B,)
+    if symmetric:  # the keys classify the queries: the same function with the roles swapped, no hard negatives
+        back_mask = None if mask is None else mask[:, :B].T
+        loss = 0.5 * (loss + _InfoNCERowBlocks.apply(k, q, None, temperature, 0.0, back_mask, block))
+    return _reduce(loss, reduction)
+
+
+def _block_losses(q: Tensor, k: Tensor, h: Tensor | None, start: int, temperature: float, weight: float,
+                  mask: Tensor | None) -> Tensor:
+    """info_nce's formula for b query rows: q (b, d) are the unit rows start .. start + b - 1 of the batch;
+    k, h (B, d) all unit keys and hard negatives; mask (b, C) or None. -> loss of each row (b,)."""
+    b = len(q)
+    i = torch.arange(b, device=q.device)
+    logits = q @ k.T / temperature                                          # (b, B): row i's positive at start + i
+    if h is not None:
+        own = torch.zeros(b, len(h), dtype=q.dtype, device=q.device)
+        own[i, start + i] = weight                                          # w on each row's own hard negative
+        logits = torch.cat([logits, q @ h.T / temperature + own], dim=1)    # (b, 2B)
+    if mask is not None:
+        logits = logits.masked_fill(mask, -math.inf)
+    return logsumexp(logits, dim=1) - logits[i, start + i]                  # (b,)
+
+
+class _InfoNCERowBlocks(torch.autograd.Function):
+    """Unit rows q, k (B, d), h (B, d) or None -> per-row InfoNCE losses (B,), block by block (see info_nce_blocked).
+
+    forward keeps only q, k, h; backward recomputes each block with a graph, takes the gradient of the block's
+    share of the loss with respect to its query rows, the keys and the hard negatives, adds these into the (B, d)
+    gradient buffers, and frees the block's graph before the next one.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, h, temperature, weight, mask, block):
+        ctx.save_for_backward(q, k, h)
+        ctx.options = (temperature, weight, mask, block)
+        loss = q.new_empty(len(q))                                          # (B,)
+        for s in range(0, len(q), block):
+            loss[s:s + block] = _block_losses(q[s:s + block], k, h, s, temperature, weight,
+                                              None if mask is None else mask[s:s + block])
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_loss):                                           # grad_loss (B,)
+        temperature, weight, mask, block = ctx.options
+        q, k, h = ctx.saved_tensors
+        k, h = k.detach().requires_grad_(), None if h is None else h.detach().requires_grad_()
+        grad_q, grad_k = torch.zeros_like(q), torch.zeros_like(k)          # the gradient buffers, (B, d) each
+        grad_h = None if h is None else torch.zeros_like(h)
+        for s in range(0, len(q), block):
+            qb = q[s:s + block].detach().requires_grad_()                   # (b, d): this block's query rows
+            with torch.enable_grad():
+                losses = _block_losses(qb, k, h, s, temperature, weight,
+                                       None if mask is None else mask[s:s + block])     # (b,), with a graph
+                grads = torch.autograd.grad(losses, [qb, k] + ([h] if h is not None else []), grad_loss[s:s + block])
+            grad_q[s:s + block] = grads[0]                                  # the block's rows: theirs alone
+            grad_k += grads[1]                                              # every key: a share from every block
+            if h is not None:
+                grad_h += grads[2]
+        return grad_q, grad_k, grad_h, None, None, None, None

@@ -25,7 +25,7 @@ class BuiltIn(NamedTuple):
 
 # The one list of built-in models. Later lessons' models are trained on first use and cached under data/cache/.
 MODELS: dict[str, BuiltIn] = {
-    "tfidf": BuiltIn("TF-IDF bag of words, IDF from the offline corpus (lesson 00)", "tfidf", "TfidfEncoder"),
+    "tfidf": BuiltIn("TF-IDF bag of words, IDF from the offline corpus (lesson 00)", "wordvec.tfidf", "TfidfEncoder"),
     "avg-word2vec": BuiltIn("mean of skip-gram word2vec vectors, unknown words skipped (lesson 02)",
                             "wordvec", "build_baseline", ("avg-word2vec",)),
     "sif-word2vec": BuiltIn("SIF-weighted word2vec average, first principal component removed (lesson 02)",
@@ -35,19 +35,25 @@ MODELS: dict[str, BuiltIn] = {
     "sif-fasttext": BuiltIn("SIF-weighted fastText average, first principal component removed (lesson 02)",
                             "wordvec", "build_baseline", ("sif-fasttext",)),
     "mlm": BuiltIn("the tiny Transformer after masked-LM pretraining, mean pooling (lesson 03)",
-                   "train", "pretrained_mlm"),
+                   "training.train", "pretrained_mlm"),
     "simcse": BuiltIn("unsupervised SimCSE (crop + word-deletion noise, SIF-weighted pooling) on the tiny Transformer (lesson 07)",
-                      "simcse", "pretrained_simcse"),
+                      "training.simcse", "pretrained_simcse"),
     "simcse-sup": BuiltIn("supervised SimCSE on the NLI triplets, contradictions as hard negatives (lesson 08)",
-                          "simcse", "pretrained_simcse_sup"),
+                          "training.simcse", "pretrained_simcse_sup"),
     "dan": BuiltIn("Deep Averaging Network: SIF mean of BPE token + hashed bigram vectors, 2 tanh layers; SimCSE-trained (lesson 11)",
-                   "dan", "pretrained_dan"),
+                   "training.dan", "pretrained_dan"),
     "gpt-lm": BuiltIn("the tiny Transformer with a causal mask after next-token pre-training, last-token pooling (lesson 11)",
-                      "clm", "pretrained_clm"),
+                      "training.clm", "pretrained_clm"),
     "gpt": BuiltIn("gpt-lm + unsupervised SimCSE with last-token pooling, as decoder embedders are tuned (lesson 11)",
-                   "clm", "pretrained_gpt"),
+                   "training.clm", "pretrained_gpt"),
     "minilm": BuiltIn("the published all-MiniLM-L6-v2 weights in the course's Transformer: the ceiling (lesson 13)",
                       "pretrained.minilm", "load_minilm"),
+    "simcse-small": BuiltIn("simcse distilled into 1 layer, d 128 (MSE to its vectors; lesson 12)",
+                            "training.distill", "pretrained_student"),
+    "simcse-static": BuiltIn("static student of simcse: one vector per token from the teacher, averaged (lesson 12)",
+                             "training.static", "pretrained_static"),
+    "simcse-news": BuiltIn("simcse after 60 more SimCSE steps on the Lee news stories: domain-adapted (lesson 12)",
+                           "training.domain", "pretrained_news"),
 }
 
 
@@ -70,10 +76,13 @@ def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
     if path.is_dir() and name_or_dir not in MODELS:
-        from .training import dan
         from .nn.encoder import load
+        from .training import dan
+        from .training.static import StaticEncoder, is_static
 
-        return dan.load(path) if dan.is_dan_folder(path) else load(path)
+        if dan.is_dan_folder(path):
+            return dan.load(path)
+        return StaticEncoder.load(path) if is_static(path) else load(path)
     if name_or_dir in baseline_names():
         # imported only when asked for: the trained models pull in their training modules (and torch)
         model = MODELS[name_or_dir]

@@ -1,5 +1,5 @@
-import numpy as np
 """Shared test fixtures."""
+import numpy as np
 import pytest
 
 from minisent.device import available_devices, seed_everything

@@ -39,7 +39,7 @@ def build(name: str):
     if name in BASELINES:
         preset, options = BASELINES[name]
         return AveragingEncoder(_vectors(preset), reference_sentences=SENTENCES, **options)
-    if MODELS[name].module in ("train", "simcse"):
+    if MODELS[name].module in ("training.train", "training.simcse", "training.distill", "training.domain"):
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
     if MODELS[name].module == "clm":                 # the causal Transformer, last-token pooling
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1, causal=True,
@@ -51,6 +51,9 @@ def build(name: str):
         from minisent.pretrained.minilm import PretrainedEncoder
         enc = tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
         return PretrainedEncoder(enc.tokenizer, enc.backbone, "mean")
+    if MODELS[name].module == "training.static":   # a static student of the tiny Transformer stand-in
+        from minisent.training.static import StaticEncoder
+        return StaticEncoder.from_teacher(tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, seed=1))
     raise KeyError(name)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from minisent import data
-from minisent.data import downloads, handmade, paths
+from minisent.data import downloads, handmade, paths, readers
 from minisent.data.readers import (NLITriplet, QAPair, guess_sts_format, read_lines, read_nli_csv, read_sick,
                                    read_sts, read_stsb)
 
@@ -272,7 +272,7 @@ def test_download_table_is_complete():
         assert d.url.startswith(("http://", "https://")), name
         for digest, size in ((d.sha256, 64), (d.md5, 32)):
             assert digest is None or (len(digest) == size and int(digest, 16) >= 0), name
-        assert callable(d.reader) and d.description
+        assert callable(getattr(readers, d.reader)) and d.description
         assert downloads.path_of(name).is_relative_to(paths.CACHE_DIR)
     assert downloads.DOWNLOADS["nli"].filename == "nli_for_simcse.csv"
     assert downloads.DOWNLOADS["wiki1m"].filename == "wiki1m_for_simcse.txt"

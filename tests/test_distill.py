@@ -78,3 +78,47 @@ def test_a_short_run_moves_the_student_to_its_teacher():
         distill.distill(student, sents, targets[:, :8], steps=1, progress=False)
     with pytest.raises(ValueError, match="targets must be"):
         Distillation(sents, targets[:3])
+
+
+# ------------------------------------------------------------------ lesson 12: smaller students
+def test_teacher_layers_keeps_every_other_one():
+    assert distill.teacher_layers(12, 6) == [0, 2, 4, 6, 8, 10]
+    assert distill.teacher_layers(2, 1) == [0] and distill.teacher_layers(6, 3) == [0, 2, 4]
+    assert distill.teacher_layers(4, 4) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="between 1 and 2"):
+        distill.teacher_layers(2, 3)
+
+
+def _teacher():
+    from conftest import bpe_tokenizer, tiny_encoder
+
+    sents = ["the cat sat on the mat", "a dog barked at the cat", "rain fell on the town", "the river rose"]
+    enc = tiny_encoder(bpe_tokenizer(sents, vocab_size=70), seed=2, n_layers=2, pooling="weighted_mean")
+    enc.pooling.token_weights.uniform_(0.1, 1.0)
+    return enc.eval(), sents
+
+
+def test_same_width_student_is_the_teacher_without_its_second_layer():
+    teacher, sents = _teacher()
+    student = distill.smaller_student(teacher, 1).eval()
+    assert student.backbone.config.n_layers == 1
+    torch.testing.assert_close(student.pooling.token_weights, teacher.pooling.token_weights)
+    b = teacher.tokenize(sents)
+    t = teacher.backbone
+    with torch.no_grad():   # the teacher's own forward pass with block 1 left out
+        x, _ = t.blocks[0](t.embed(b.input_ids), b.attention_mask.bool())
+        expected = teacher.pooling(t.ln_f(x), b.attention_mask, b.input_ids)
+    np.testing.assert_allclose(student.encode(sents), expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_narrower_student_starts_from_the_projected_embeddings():
+    teacher, sents = _teacher()
+    P, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(32, 16)))
+    student = distill.smaller_student(teacher, 1, d_model=16, n_heads=2, directions=P)
+    expected = teacher.backbone.tok_emb.weight.detach().numpy() @ P
+    np.testing.assert_allclose(student.backbone.tok_emb.weight.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert student.encode(sents).shape == (len(sents), 16)
+    with pytest.raises(ValueError, match="directions"):
+        distill.smaller_student(teacher, 1, d_model=16, n_heads=2)
+    with pytest.raises(ValueError, match="not wider"):
+        distill.smaller_student(teacher, 1, d_model=64)

@@ -2,6 +2,7 @@
 the loss, the gradients and the weights after one step equal those of ONE process on the concatenated batch
 (unsupervised and supervised SimCSE, with and without gradient caching, float64, dropout 0); and
 `torchrun --nproc_per_node=2 -m minisent train simcse` saves a model that minisent.load reads."""
+import json
 import os
 import socket
 import subprocess
@@ -105,15 +106,18 @@ def test_outside_torchrun_nothing_changes():
 @pytest.mark.skipif(not (ROOT / "data" / "cache").exists() and not os.environ.get("CI"),
                     reason="builds the corpus caches first")
 def test_torchrun_two_processes_trains_and_saves_a_loadable_model(tmp_path):
+    """The command line under torchrun, end to end. Two steps are enough: that 2 processes train like one is
+    proven exactly above; here what counts is that both ranks run the CLI, rank 0 alone saves, and the model loads."""
     out = tmp_path / "model"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
-           "-m", "minisent", "train", "simcse", "--device", "cpu", "--steps", "20", "--out", str(out)]
+           "-m", "minisent", "train", "simcse", "--device", "cpu", "--steps", "2", "--out", str(out)]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("saved to") == 1  # rank 0 alone reports and saves
     import minisent
 
     model = minisent.load(out)
+    assert len(json.loads((out / "history.json").read_text())["loss"]) == 2
     X = model.encode(["a cat sat on the mat .", "the stock market fell ."])
     assert X.shape == (2, model.dim) and abs(float((X[0] * X[1]).sum())) > 0

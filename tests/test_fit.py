@@ -126,6 +126,33 @@ def test_without_resume_a_checkpoint_is_ignored(tok, tmp_path):
     assert torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)["step"] == 6
 
 
+DAMAGED_CHECKPOINTS = {
+    "empty": (lambda good: b"", "empty"),
+    "truncated": (lambda good: good[: len(good) // 2], "cannot be read as a training checkpoint"),
+    "garbage": (lambda good: b"not a checkpoint at all" * 10, "cannot be read as a training checkpoint"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED_CHECKPOINTS) + ["foreign dict"])
+def test_a_damaged_checkpoint_is_one_error_naming_the_file(tok, tmp_path, damage):
+    """Resuming from a damaged checkpoint.pt (issue 14): a ModelFileError with the file's path and what is wrong."""
+    from minisent.nn.encoder import ModelFileError
+
+    enc, obj = tiny(tok)
+    fit(enc, obj, MLMBatches(tok, SENTENCES, batch_size=8), steps=2, checkpoint_dir=tmp_path, progress=False)
+    path = tmp_path / CHECKPOINT_FILE
+    if damage == "foreign dict":
+        torch.save({"model": enc.state_dict()}, path)
+        expected = "not a minisent training checkpoint .lacks step, steps, objective"
+    else:
+        make, expected = DAMAGED_CHECKPOINTS[damage]
+        path.write_bytes(make(path.read_bytes()))
+    enc2, obj2 = tiny(tok)
+    with pytest.raises(ModelFileError, match=expected) as err:
+        fit(enc2, obj2, MLMBatches(tok, SENTENCES, batch_size=8), steps=2, checkpoint_dir=tmp_path, progress=False)
+    assert str(path) in str(err.value) and "resume=False" in str(err.value)
+
+
 def test_precision_choices(tok, device):
     enc, obj = tiny(tok, dropout=0.0)
     batches = MLMBatches(tok, SENTENCES, batch_size=8)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from minisent import losses as L
-from minisent.losses_fast import info_nce_fast
+from minisent.losses_fast import info_nce_blocked, info_nce_fast
 
 
 def randn(*shape, device="cpu", dtype=torch.float32, grad=False):
@@ -421,6 +421,9 @@ GRADCHECK_CASES = {
     "info_nce_fast_hard_weight_symmetric_groups": (
         lambda q, k, h: info_nce_fast(q, k, 0.5, hard_negatives=h, hard_negative_weight=0.7, symmetric=True,
                                         groups=[0, 1, 0, 2, 1]), [(5, 3), (5, 3), (5, 3)]),
+    "info_nce_blocked_hard_weight_symmetric_groups": (
+        lambda q, k, h: info_nce_blocked(q, k, 0.5, hard_negatives=h, hard_negative_weight=0.7, symmetric=True,
+                                         groups=[0, 1, 0, 2, 1], reduction="none", block=2), [(5, 3), (5, 3), (5, 3)]),
 }
 
 
@@ -467,6 +470,71 @@ def test_info_nce_fast_low_precision_and_zero_rows(device):
         b = info_nce_fast(q.to(dtype), k.to(dtype), 0.01)
         assert a.dtype == b.dtype == torch.float32 and torch.isfinite(b)
         torch.testing.assert_close(a, b)
+
+
+# ----------------------------------------------------------------------------- the blocked path (memory)
+
+@pytest.mark.parametrize("block", [1, 3, 8, 100])
+@pytest.mark.parametrize("temperature", [0.05, 0.7])
+@pytest.mark.parametrize("case", list(FAST_CASES))
+def test_info_nce_blocked_equals_readable_values_and_gradients(device, case, temperature, block):
+    """Blocks of query rows (3 does not divide B = 8; 100 is one block) give info_nce's loss and gradients."""
+    dtype = f64_or_skip(device)
+    options = dict(FAST_CASES[case])
+    xs = [randn(8, 5, device=device, dtype=dtype, grad=True) for _ in range(3 if options.pop("hard", False) else 2)]
+    if len(xs) == 3:
+        options["hard_negatives"] = xs[2]
+    if "exclude" in options:
+        options["exclude"] = options["exclude"].to(device)
+    readable = L.info_nce(xs[0], xs[1], temperature, **options)
+    blocked = info_nce_blocked(xs[0], xs[1], temperature, block=block, **options)
+    torch.testing.assert_close(blocked, readable, rtol=1e-12, atol=1e-12)
+    upstream = torch.rand_like(readable)                     # a non-uniform upstream gradient for "none"
+    got, ref = grads((blocked * upstream).sum(), *xs), grads((readable * upstream).sum(), *xs)
+    assert_close_grads(got, ref, rtol=1e-10, atol=1e-12)
+    assert all(g.abs().max() > 1e-4 for g in ref)            # every input really gets a gradient
+
+
+class _LargestTensor(torch.utils._python_dispatch.TorchDispatchMode):
+    """Records the most elements of any tensor an op makes (forward and backward)."""
+
+    def __init__(self):
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in torch.utils._pytree.tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self.largest = max(self.largest, t.numel())
+        return out
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_info_nce_blocked_never_makes_a_batch_by_batch_matrix(symmetric):
+    """Forward and backward, no tensor reaches B x 2B elements: the largest is one block's logits (block x 2B)."""
+    B, d, block = 64, 4, 8
+    largest = {}
+    for name, fn in (("readable", L.info_nce), ("blocked", lambda *a, **kw: info_nce_blocked(*a, block=block, **kw))):
+        xs = [randn(B, d, grad=True) for _ in range(3)]
+        with _LargestTensor() as seen:
+            fn(xs[0], xs[1], 0.1, hard_negatives=xs[2], hard_negative_weight=0.5, symmetric=symmetric).backward()
+        assert all(x.grad is not None for x in xs)
+        largest[name] = seen.largest
+    assert largest["readable"] == B * 2 * B                  # the check sees the (B, 2B) logits of info_nce
+    assert largest["blocked"] == block * 2 * B
+
+
+def test_info_nce_blocked_low_precision_and_bad_block():
+    q, k = randn(6, 4), randn(6, 4)
+    for dtype in (torch.float16, torch.bfloat16):
+        a = L.info_nce(q.to(dtype), k.to(dtype), 0.01)
+        b = info_nce_blocked(q.to(dtype), k.to(dtype), 0.01, block=4)
+        assert a.dtype == b.dtype == torch.float32
+        torch.testing.assert_close(a, b)
+    for bad in (0, -2, 2.5, None):
+        with pytest.raises(ValueError, match="block must be an int >= 1"):
+            info_nce_blocked(q, k, 0.1, block=bad)
 
 
 # ----------------------------------------------------------------------------- degenerate input (issue 14)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from minisent.nn.pooling import (POOLINGS, AttentionPooling, Pooling, attention_pool, pool, sif_token_weights,
-                              weighted_mean_pool)
+                                 weighted_mean_pool)
 
 
 def lengths_mask(lengths, T):

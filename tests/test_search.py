@@ -5,8 +5,9 @@ import scipy.sparse
 import torch
 
 from minisent.evaluation import search
+from minisent.wordvec.tfidf import TfidfEncoder
 from minisent.evaluation.search import (SearchIndex, agglomerative, brute_force_search, community_detection, kmeans,
-                             paraphrase_mining, semantic_search, topk_lowest_index)
+                                        paraphrase_mining, semantic_search, topk_lowest_index)
 
 
 def quarter_vectors(n, d=16, seed=0):
@@ -231,16 +232,16 @@ def test_search_index_keeps_sparse_vectors_sparse():
     np.testing.assert_allclose([sc for sc, _ in hits], dense_scores[0], atol=1e-6)
 
 
-def test_search_cli_finds_a_wikipedia_sentence_and_caches(monkeypatch, tmp_path):
+def test_search_wiki_finds_a_wikipedia_sentence_and_caches(monkeypatch, tmp_path):
     from minisent import data
 
     corpus = search.wiki_corpus()[:1500]
     monkeypatch.setattr(search, "wiki_corpus", lambda: corpus)
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
-    first = search.search_cli("tfidf", corpus[123], top_k=3, show_progress=False)
+    first = search.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False)
     assert first[0][1] == corpus[123] and first[0][0] == pytest.approx(1.0, abs=1e-5)
     cached = list((tmp_path / "search").glob("tfidf-*.npz"))
     assert len(cached) == 1
-    assert search.search_cli("tfidf", corpus[123], top_k=3, show_progress=False) == first
+    assert search.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False) == first
     with pytest.raises(ValueError, match="empty query"):
-        search.search_cli("tfidf", "")
+        search.search_wiki(TfidfEncoder(), "", "tfidf")

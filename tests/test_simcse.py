@@ -14,7 +14,7 @@ from minisent.training import simcse
 from minisent.data import NLITriplet
 from minisent.training.sampler import normalize_text
 from minisent.training.simcse import (SentenceBatches, SimCSEConfig, SupervisedSimCSE, TripletBatches, UnsupervisedSimCSE,
-                             embed, train_simcse, train_simcse_sup, word2vec_init_)
+                                      embed, train_simcse, train_simcse_sup, word2vec_init_)
 from minisent.text.tokenize import BPETokenizer
 
 SUBJECTS = ["the cat", "a dog", "my sister", "the old farmer", "a small bird", "the teacher"]

@@ -4,8 +4,9 @@ from collections import Counter
 import pytest
 import torch
 
+from minisent.text.saved import load_tokenizer
 from minisent.text.tokenize import (CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPACE, SPECIAL_TOKENS, UNK_ID, BPETokenizer,
-                               WordTokenizer, load, pre_tokenize)
+                                    WordTokenizer, pre_tokenize)
 
 CORPUS = [
     "The river bank was flooded after the storm.",
@@ -120,7 +121,7 @@ def test_bad_input_is_a_clear_error(bpe):
 
 def test_save_load_identical(bpe, tmp_path):
     path = bpe.save(tmp_path / "tok.json")
-    again = load(path)
+    again = load_tokenizer(path)
     assert isinstance(again, BPETokenizer)
     assert again.vocab == bpe.vocab and again.merges == bpe.merges
     texts = CORPUS[:5] + ["café ☃"]
@@ -134,5 +135,5 @@ def test_word_tokenizer(tmp_path):
     ids = tok.encode("The bank of the xylophone!", add_special_tokens=False)
     assert ids[0] == tok.token_to_id["the"] and UNK_ID in ids
     assert tok.decode(tok.encode("the river bank")) == "the river bank"
-    again = load(tok.save(tmp_path / "w.json"))
+    again = load_tokenizer(tok.save(tmp_path / "w.json"))
     assert isinstance(again, WordTokenizer) and again.vocab == tok.vocab

@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from minisent.nn.transformer import (Block, MultiHeadAttention, TransformerConfig, TransformerEncoder, attention,
-                                  causal_mask, sinusoidal_positions)
+                                     causal_mask, sinusoidal_positions)
 
 B, T, D, H = 3, 7, 16, 4
 

@@ -174,6 +174,14 @@ def test_gensim_same_seed_same_vectors(tiny_tokens):
         assert a.get_vecattr("the", "count") == sum(s.count("the") for s in tiny_tokens)
 
 
+def test_corpus_tokens_are_the_corpus_then_the_newsgroup_posts():
+    texts = data.corpus_sentences() + data.newsgroup_sentences()
+    tokens = wordvec.corpus_tokens()
+    assert len(tokens) == len(texts) > len(data.corpus_sentences())
+    for i in (0, len(data.corpus_sentences()), len(texts) - 1):      # first corpus sentence, first post sentence, last
+        assert tokens[i] == data.tokenize_words(texts[i])
+
+
 def test_train_vectors_caches(tmp_path, tiny_tokens):
     kw = dict(sentences=tiny_tokens, cache_dir=tmp_path, progress=False, vector_size=8, epochs=1, min_count=2)
     a = wordvec.train_vectors("cbow", **kw)

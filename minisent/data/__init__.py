@@ -3,7 +3,8 @@
 - `corpora`   corpora built from files the installed gensim ships (Wikipedia, Lee, WordSim353, ...)
 - `handmade`  the sets written for this project, in `data/`
 - `readers`   readers for the standard public formats (STS-B, SICK, NLI triplet csv, plain lines)
-- `downloads` optional downloads of bigger public sets, cached under `data/cache/`
+- `catalog`   the table of optional downloads of bigger public sets: where from, where they live
+- `downloads` fetching them (checksums, archives), cached under `data/cache/`
 """
 from .paths import CACHE_DIR, DATA_DIR
 from .corpora import (SPLITS, LabelledSentence, STSPair, WikiSentence, WordPair, check_split, corpus_sentences,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Union
 
+from .catalog import download_hint
 from .corpora import STSPair
 
 PathLike = Union[str, Path]
@@ -44,8 +45,6 @@ def _existing(path: PathLike) -> Path:
     path = Path(path)
     if path.exists():
         return path
-    from .downloads import download_hint  # late import: downloads imports this module
-
     raise FileNotFoundError(f"{path} does not exist. {download_hint(path)}")
 
 

@@ -5,7 +5,7 @@
     kmeans(emb, k) / agglomerative(emb, k=.. | distance_threshold=..) -> cluster labels (n,)
     community_detection(emb, threshold, min_size)  -> [[member indices], ...], biggest first
     SearchIndex(model, sentences).search("a query") -> [(score, sentence), ...]
-    search_cli(model_name, "a query")              -> the same over the offline Wikipedia sentences
+    search_wiki(model, "a query", name)           -> the same over the offline Wikipedia sentences
 
 Every similarity here is cosine: rows are L2-normalised, so cos(q, c) = q_hat . c_hat, and one
 matrix product scores a block of queries against a block of the corpus.
@@ -475,22 +475,20 @@ def cached_index(model, sentences: Sequence[str], model_name: str, show_progress
 
 
 def wiki_corpus() -> list[str]:
-    """The distinct offline Wikipedia sentences, in dump order (what `search_cli` searches)."""
+    """The distinct offline Wikipedia sentences, in dump order (what `search_wiki` searches)."""
     from .. import data
 
     return list(dict.fromkeys(s.text for s in data.wiki_sentences()))
 
 
-def search_cli(model_name: str, query: str, top_k: int = 5, show_progress: bool = True) -> list[tuple[float, str]]:
+def search_wiki(model, query: str, model_name: str, top_k: int = 5,
+                show_progress: bool = True) -> list[tuple[float, str]]:
     """`python -m minisent search --model NAME_OR_DIR "a query"`: [(cosine, sentence), ...] best first.
 
-    Searches the offline Wikipedia sentences; their vectors are cached per model under
+    Searches the offline Wikipedia sentences with `model`; their vectors are cached per `model_name` under
     data/cache/search/, so only the first search with a model encodes the corpus.
     """
-    from ..models import load_model
-
     if not isinstance(query, str) or not query.strip():
         raise ValueError("empty query: give a non-empty sentence to search for")
-    model = load_model(model_name)
     index = cached_index(model, wiki_corpus(), model_name, show_progress=show_progress)
     return index.search(query, top_k)

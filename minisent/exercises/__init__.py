@@ -33,8 +33,8 @@ from .pooling import check_attention_pool, check_mean_pool
 from .retrieval import check_mrr_at_k, check_recall_at_k
 from .sgns import check_sgns_update
 from .sif import check_remove_pc, check_sif_weight
-from .similarity import check_cosine, check_spearman
 from .simcse import check_simcse_step
+from .similarity import check_cosine, check_spearman
 
 __all__ = ["CORRECT", "NOT_IMPLEMENTED", "check_cosine", "check_spearman", "check_sgns_update", "check_sif_weight",
            "check_remove_pc", "check_attention", "check_mean_pool", "check_attention_pool", "check_info_nce",

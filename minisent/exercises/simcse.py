@@ -14,11 +14,11 @@ import copy
 
 import torch
 
-from ..nn.encoder import SentenceEncoder
 from ..losses import info_nce
-from ..training.simcse import UnsupervisedSimCSE
-from ..text.tokenize import WordTokenizer
+from ..nn.encoder import SentenceEncoder
 from ..nn.transformer import TransformerConfig
+from ..text.tokenize import WordTokenizer
+from ..training.simcse import UnsupervisedSimCSE
 from ._check import Wrong, call, compare, run_checker
 
 SENTENCES = ["a cat sleeps on the warm mat", "the bank raised its interest rates",

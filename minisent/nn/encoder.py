@@ -28,13 +28,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..text import tokenize as tokenize_mod
 from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..device import get_device
 from ..inputs import check_sentences
-from .pooling import Pooling
-from ..threads import cpu_threads
+from ..text.saved import load_tokenizer
 from ..text.tokenize import Batch, Tokenizer
+from ..threads import cpu_threads
+from .pooling import Pooling
 from .transformer import TransformerConfig, TransformerEncoder
 
 FORMAT = "minisent.SentenceEncoder"
@@ -186,7 +186,7 @@ class SentenceEncoder(nn.Module):
             raise FileNotFoundError(f"no saved encoder in {directory} (config.json is missing)")
         cfg = _read_config(cfg_path)
         try:
-            tokenizer = tokenize_mod.load(directory / "tokenizer.json")
+            tokenizer = load_tokenizer(directory / "tokenizer.json")
         except FileNotFoundError:
             raise ModelFileError(f"{directory / 'tokenizer.json'} is missing: save the model again") from None
         except (ValueError, KeyError, TypeError) as err:  # not JSON / not UTF-8 / a missing field

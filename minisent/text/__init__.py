@@ -1,1 +1,2 @@
-"""Text to ids: the word-level and BPE tokenizers (lesson 03) and the discrete noise SimCSE adds (lesson 07)."""
+"""Text to ids: the word-level and BPE tokenizers (lesson 03), BERT's WordPiece (lesson 13), and the discrete
+noise SimCSE adds to a sentence (lesson 07)."""

@@ -180,6 +180,18 @@ class Tokenizer:
         return {"format": "minisent.tokenizer", "version": FORMAT_VERSION, "kind": self.kind,
                 "lowercase": self.lowercase, "vocab": self.vocab, **self._extra_state()}
 
+    @classmethod
+    def from_dict(cls, state: dict) -> "Tokenizer":
+        """Rebuild a tokenizer of this kind from `to_dict()`."""
+        if state.get("format") != "minisent.tokenizer" or state.get("kind") != cls.kind:
+            raise ValueError(f"not a minisent {cls.kind!r} tokenizer (format {state.get('format')!r}, "
+                             f"kind {state.get('kind')!r})")
+        return cls(state["vocab"], lowercase=state["lowercase"], **cls._extra_args(state))
+
+    @staticmethod
+    def _extra_args(state: dict) -> dict:
+        return {}  # what a subclass's constructor needs beyond the vocabulary (BPE: its merges)
+
     def save(self, path: str | Path) -> Path:
         """Write the tokenizer as one JSON file (readable; no pickles)."""
         path = Path(path)
@@ -191,30 +203,6 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(vocab_size={self.vocab_size}, lowercase={self.lowercase})"
-
-
-def from_dict(state: dict) -> Tokenizer:
-    """Rebuild a tokenizer from `Tokenizer.to_dict()`."""
-    if state.get("format") != "minisent.tokenizer":
-        raise ValueError("not a minisent tokenizer file (no 'format': 'minisent.tokenizer')")
-    kind = state.get("kind")
-    if kind == "bpe":
-        return BPETokenizer(state["vocab"], [tuple(m) for m in state["merges"]], lowercase=state["lowercase"])
-    if kind == "word":
-        return WordTokenizer(state["vocab"], lowercase=state["lowercase"])
-    if kind == "wordpiece":  # BERT's vocabulary (lesson 13)
-        from .wordpiece import WordPieceTokenizer
-
-        return WordPieceTokenizer(state["vocab"], lowercase=state["lowercase"])
-    raise ValueError(f"unknown tokenizer kind {kind!r} (expected 'bpe' or 'word')")
-
-
-def load(path: str | Path) -> Tokenizer:
-    """Load a tokenizer saved with `.save(path)`."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no tokenizer file at {path}")
-    return from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 # ----------------------------------------------------------------------------- word level
@@ -282,6 +270,10 @@ class BPETokenizer(Tokenizer):
     """
 
     kind = "bpe"
+
+    @staticmethod
+    def _extra_args(state: dict) -> dict:
+        return {"merges": [tuple(m) for m in state["merges"]]}
 
     def __init__(self, vocab: Sequence[str], merges: Sequence[tuple[int, int]], lowercase: bool = True):
         super().__init__(vocab, lowercase)
@@ -399,7 +391,7 @@ def corpus_bpe(vocab_size: int = 8000, progress: bool = True) -> BPETokenizer:
     path = data.CACHE_DIR / f"bpe_{vocab_size}_v{FORMAT_VERSION}.json"
     if path.exists():
         try:
-            return load(path)
+            return BPETokenizer.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, KeyError, json.JSONDecodeError):
             pass  # a broken cache file: train again
     tok = BPETokenizer.train(data.corpus_sentences(), vocab_size=vocab_size, progress=progress)

@@ -29,13 +29,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..text import tokenize as tokenize_mod
 from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..device import get_device
 from ..nn.encoder import ModelFileError, _check_state, _first_line, read_tensors, replace_folder
 from ..inputs import check_sentences
 from ..nn.pooling import mean_pool, weighted_mean_pool
 from ..threads import cpu_threads
+from ..text.saved import load_tokenizer
 from ..text.tokenize import SPECIAL_TOKENS, Tokenizer
 
 FORMAT = "minisent.DAN"
@@ -186,7 +186,7 @@ def load(directory: str | Path, device=None) -> DANEncoder:
     if unknown:
         raise ModelFileError(f"{cfg_path} has unknown model setting(s) {unknown}; known: {list(MODEL_FIELDS)}")
     try:
-        tokenizer = tokenize_mod.load(directory / "tokenizer.json")
+        tokenizer = load_tokenizer(directory / "tokenizer.json")
     except FileNotFoundError:
         raise ModelFileError(f"{directory / 'tokenizer.json'} is missing: save the model again") from None
     except (ValueError, KeyError, TypeError) as err:

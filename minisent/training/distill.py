@@ -17,12 +17,19 @@ of the teacher's inner products, so cosines between targets stay close to the te
     T = teacher_embeddings(teacher, "minilm", sentences)          # (n, 384), cached
     targets, _ = pca_targets(T, student.dim)                     # (n, 128)
     history = distill(student, sentences, targets, steps=300)     # the course's fit loop
+
+Lesson 12 distils for *cost*: the course's own `simcse` teaches a smaller Transformer (fewer layers,
+narrower; `smaller_student` starts it from every other teacher layer where the shapes allow) and a static
+table of token vectors (`minisent.training.static`). Both are built-in models, trained once and cached:
+
+    student = pretrained_student()          # "simcse-small": 1 layer, d = 128, MSE to simcse's vectors
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -137,3 +144,137 @@ def distill(student, sentences: Sequence[str], targets: np.ndarray, *, steps: in
     history["config"] = {"steps": steps, "batch_size": batch_size, "lr": lr, "max_length": max_length,
                          "seed": seed, "n_sentences": len(sentences)}
     return history
+
+
+# ------------------------------------------------------------------- a smaller student (lesson 12)
+def teacher_layers(n_teacher: int, n_student: int) -> list[int]:
+    """Which teacher layer starts each student layer: every other one, evenly spread (DistilBERT keeps one
+    layer of two). 12 -> 6: [0, 2, 4, 6, 8, 10]; 2 -> 1: [0]; 6 -> 3: [0, 2, 4]."""
+    if not 1 <= n_student <= n_teacher:
+        raise ValueError(f"a student has between 1 and {n_teacher} layers (the teacher's), got {n_student}")
+    return [i * n_teacher // n_student for i in range(n_student)]
+
+
+def smaller_student(teacher, n_layers: int, d_model: int | None = None, n_heads: int | None = None,
+                    directions: np.ndarray | None = None, seed: int = 0):
+    """A SentenceEncoder with the teacher's tokenizer and pooling, `n_layers` layers of width `d_model`.
+
+    Same width: the token and position embeddings, the final LayerNorm and layer `teacher_layers(...)[i]` of the
+    teacher are copied into student layer i (the student starts as the teacher with layers left out).
+    Narrower: the blocks cannot be copied (their matrices are d x d); the embedding tables are projected onto
+    `directions` (D, d) (e.g. the P of `pca_targets`, so the student starts in the space of its targets), the
+    blocks start random.
+    """
+    from dataclasses import replace
+
+    from ..nn.encoder import SentenceEncoder
+    from ..nn.transformer import TransformerEncoder
+
+    tc = teacher.backbone.config
+    d = d_model or tc.d_model
+    layers = teacher_layers(tc.n_layers, n_layers)
+    if d > tc.d_model:
+        raise ValueError(f"a student is not wider than its teacher ({tc.d_model}), got d_model={d}")
+    cfg = replace(tc, n_layers=n_layers, d_model=d, d_ff=tc.d_ff if d == tc.d_model else 4 * d,
+                  n_heads=n_heads or tc.n_heads)
+    torch.manual_seed(seed)
+    student = SentenceEncoder(teacher.tokenizer, TransformerEncoder(cfg), teacher.pooling.name,
+                              max_length=teacher.max_length).to(teacher.device)
+    if hasattr(teacher.pooling, "token_weights"):
+        student.pooling.token_weights.copy_(teacher.pooling.token_weights)
+    s, t = student.backbone, teacher.backbone
+    with torch.no_grad():
+        if d == tc.d_model:
+            s.tok_emb.load_state_dict(t.tok_emb.state_dict())
+            if tc.positions == "learned":
+                s.pos_emb.load_state_dict(t.pos_emb.state_dict())
+            s.ln_f.load_state_dict(t.ln_f.state_dict())
+            for mine, theirs in zip(s.blocks, layers):
+                mine.load_state_dict(t.blocks[theirs].state_dict())
+        else:
+            if directions is None or np.shape(directions) != (tc.d_model, d):
+                raise ValueError(f"a narrower student needs directions of shape ({tc.d_model}, {d}), "
+                                 f"e.g. the P of pca_targets")
+            P = torch.as_tensor(np.asarray(directions), dtype=s.tok_emb.weight.dtype, device=s.tok_emb.weight.device)
+            s.tok_emb.weight.copy_(t.tok_emb.weight @ P)  # (V, D) @ (D, d) -> (V, d)
+            if tc.positions == "learned":
+                s.pos_emb.weight.copy_(t.pos_emb.weight @ P)
+    return student
+
+
+# ------------------------------------------------------------------ the course's students, cached
+# Sized for lesson 12's budget: the teacher encodes 5,000 corpus sentences once (a seeded sample), the student
+# sees each about 2.5 times.
+STUDENT_RECIPE = dict(n_layers=1, d_model=128, n_heads=4, n_sentences=5000, steps=200, batch_size=64, lr=1e-3,
+                      max_length=64, seed=0)
+STUDENT_CACHE_VERSION = 1
+
+
+def student_cache_dir(kind: str, recipe: dict | None = None):
+    """data/cache/<kind>_student_<hash>: the hash covers the teacher's recipe and the student's (default
+    STUDENT_RECIPE), so a changed default never reads a stale student."""
+    from .. import data
+    from .simcse import DEFAULT_CONFIG
+
+    recipe = json.dumps([STUDENT_CACHE_VERSION, kind, DEFAULT_CONFIG.to_dict(), recipe or STUDENT_RECIPE],
+                        sort_keys=True)
+    return data.CACHE_DIR / f"{kind}_student_{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
+
+
+def cached_student(kind: str, build: Callable[[], object], load: Callable, save: Callable | None = None,
+                   recipe: dict | None = None):
+    """The model `kind` read from data/cache/ (`load(path)`), or built with build() and saved there first
+    (`save(result, path)`, default `result.save(path)`); `recipe` goes into the cache key."""
+    from .train import load_or_train
+
+    return load_or_train(student_cache_dir(kind, recipe), load, build, save or (lambda model, path: model.save(path)))
+
+
+def train_student(teacher=None, *, sentences: Sequence[str] | None = None, recipe: dict | None = None,
+                  device=None, progress: bool = True):
+    """A `smaller_student` of `teacher` (default: the course's `simcse`) trained with MSE on its vectors.
+
+    -> (student, history). The teacher's vectors of `sentences` (default: a seeded sample of recipe["n_sentences"]
+    sentences of SimCSE's training corpus) are projected
+    to the student's width with `pca_targets`, and the student's embeddings start from the same projection.
+    """
+    from .simcse import DEFAULT_CONFIG, pretrained_simcse, unsup_sentences
+
+    r = {**STUDENT_RECIPE, **(recipe or {})}
+    teacher = pretrained_simcse(device=device, progress=progress) if teacher is None else teacher
+    if sentences is None:
+        corpus = unsup_sentences()
+        rows = np.random.default_rng(r["seed"]).choice(len(corpus), min(r["n_sentences"], len(corpus)), replace=False)
+        sentences = [corpus[i] for i in sorted(rows)]
+    name = "simcse_" + hashlib.sha1(json.dumps(DEFAULT_CONFIG.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    T = teacher_embeddings(teacher, name, sentences, show_progress=progress)  # (n, D)
+    targets, P = pca_targets(T, r["d_model"])  # (n, d), (D, d)
+    student = smaller_student(teacher, r["n_layers"], r["d_model"], r["n_heads"], directions=P, seed=r["seed"])
+    history = distill(student, sentences, targets, steps=r["steps"], batch_size=r["batch_size"], lr=r["lr"],
+                      max_length=r["max_length"], seed=r["seed"], device=device, progress=progress)
+    return student.eval(), history
+
+
+def pretrained_student(device=None, progress: bool = True):
+    """The built-in `simcse-small`: STUDENT_RECIPE distilled from `simcse`, trained on first use, then cached."""
+    from ..nn.encoder import SentenceEncoder
+    from .train import save_with_history
+
+    student, _ = cached_student("small", lambda: train_student(device=device, progress=progress),
+                                lambda path: (SentenceEncoder.load(path, device), None),
+                                lambda run, path: save_with_history(*run, path))
+    return student.eval()
+
+
+def encode_speed(model, sentences: Sequence[str], batch_size: int = 64) -> float:
+    """Sentences encoded per CPU-second of this process (`time.process_time`, after a warm-up batch).
+
+    CPU time, not wall time: on a shared machine the wall clock mostly measures the other jobs. The course's
+    Transformers encode on one thread, so a CPU-second is a second of one core."""
+    import time
+
+    sentences = list(sentences)
+    model.encode(sentences[:batch_size], batch_size=batch_size)  # warm-up: first-call allocations, caches
+    start = time.process_time()
+    model.encode(sentences, batch_size=batch_size)
+    return len(sentences) / max(time.process_time() - start, 1e-9)

@@ -17,8 +17,12 @@ So, for N texts cut into chunks of c:
   3. for each chunk again: embed it WITH a graph and backpropagate g[chunk] into the weights; the graph
      is freed after each chunk.
 
-Peak memory is one chunk's activations plus the (N, d) embeddings and the loss, whatever N is; the price is
-a second forward pass of every chunk (about 1/3 more compute: forward ~1/3 of a training step).
+Step 2 computes the loss in blocks of query rows as well (`objective.loss(z, block=chunk_size)`, through
+`losses_fast.info_nce_blocked`): a (B, 2B) logits matrix would otherwise grow with the square of the batch
+(128 MB at B = 4096 with hard negatives, its softmax and gradient as much again).
+Peak memory is one chunk's activations plus one block of the loss plus the (N, d) embeddings and their
+gradient, whatever N is; the price is a second forward pass of every chunk (about 1/3 more compute: forward
+~1/3 of a training step) and a second pass over the logits (small next to the encoder).
 
 The second forward pass must compute exactly what the first one did, so dropout must draw the same masks
 (and any other noise the same numbers): the random generator state is saved before each chunk in pass 1
@@ -27,7 +31,8 @@ and put back before the same chunk in pass 3 (`replay_rng`; torch's CPU generato
 An objective usable here has three pieces (UnsupervisedSimCSE and SupervisedSimCSE in minisent.training.simcse):
     objective.texts(batch) -> list (N,)              everything the encoder embeds for this batch
     objective.embed_texts(model, texts) -> (n, d)    differentiable embeddings of some of those texts
-    objective.loss(z) -> (loss, metrics)             from all N embeddings (in their order)
+    objective.loss(z, block=None) -> (loss, metrics) from all N embeddings (in their order); with `block`,
+                                                     computed that many query rows at a time (same value and gradient)
 and `objective(model, batch)` is loss(embed_texts(model, texts(batch))): the plain full-batch step.
 """
 from __future__ import annotations
@@ -64,9 +69,10 @@ def cached_step(model, objective, batch, chunk_size: int, *,
 
     After it, every parameter's .grad holds dL/dtheta for the whole batch, equal to what
     `loss, _ = objective(model, batch); loss.backward()` gives when both passes draw the same dropout masks.
-    chunk_size: texts per chunk (the memory knob). backward(loss): how to backpropagate the loss
-    (e.g. through a GradScaler: lambda t: scaler.scale(t).backward()). autocast(): a context for the forward
-    passes (mixed precision). replay_rng=False shows what goes wrong without the replay (lesson 10).
+    chunk_size: texts per chunk and query rows per block of the loss (the memory knob).
+    backward(loss): how to backpropagate the loss (e.g. through a GradScaler: lambda t: scaler.scale(t).backward()).
+    autocast(): a context for the forward passes (mixed precision).
+    replay_rng=False shows what goes wrong without the replay (lesson 10).
     by_length=True (the fast path `fit` uses): chunks are cut from the texts sorted by length, so each chunk pads
     to a similar length (a chunk of random sentences pads all to its longest: up to 2x the work); z keeps the
     batch order. The gradient is the same; only which rows share a chunk (and so which dropout masks) changes.
@@ -91,9 +97,9 @@ def cached_step(model, objective, batch, chunk_size: int, *,
     z[torch.tensor(order, device=z.device)] = torch.cat(pieces)                # back in batch order
     z = z.to(torch.promote_types(z.dtype, torch.float32)).requires_grad_()   # a float32 (or 64) leaf
 
-    # 2. the loss of the whole batch, backpropagated into z only: the gradient cache dL/dz
+    # 2. the loss of the whole batch, in blocks of query rows, backpropagated into z only: the gradient cache dL/dz
     with autocast():
-        loss, metrics = objective.loss(z)
+        loss, metrics = objective.loss(z, block=chunk_size)
     backward(loss)
     cache = z.grad                                                            # (N, d)
 

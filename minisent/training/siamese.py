@@ -37,9 +37,9 @@ from .. import data
 from ..data import NLITriplet
 from ..data.triplets import section_triplets
 from ..device import get_device
-from ..nn.encoder import SentenceEncoder
 from ..inputs import length_sorted_batches
 from ..losses import batch_triplet_loss, contrastive_loss, triplet_loss
+from ..nn.encoder import SentenceEncoder
 from ..text.tokenize import Batch, Tokenizer, pad_batch
 
 # ------------------------------------------------------------------------------ the default recipe

@@ -37,10 +37,10 @@ import torch.nn as nn
 
 from .. import threads
 from ..device import get_device
-from ..nn.encoder import SentenceEncoder, read_tensors
-from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
-from ..text.tokenize import Batch
+from ..nn.encoder import ModelFileError, SentenceEncoder, _first_line, read_tensors
 from ..nn.transformer import TransformerConfig
+from ..text.tokenize import Batch
+from .mlm import MLMBatches, MLMObjective, evaluate_mlm, unigram_entropy
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -177,9 +177,24 @@ def _save_checkpoint(path: Path, step: int, steps: int, model, objective, optimi
     tmp.replace(path)
 
 
+CHECKPOINT_KEYS = ("step", "steps", "model", "objective", "optimizer", "scaler", "history", "rng")
+
+
 def _load_checkpoint(path: Path, dev: torch.device) -> dict:
-    """Read a checkpoint: tensors, numbers, strings and containers only (weights_only=True: no code runs)."""
-    return torch.load(path, map_location=dev, weights_only=True)
+    """Read a checkpoint: tensors, numbers, strings and containers only (weights_only=True: no code runs).
+    Empty, truncated, foreign: a ModelFileError naming the file and what is wrong with it."""
+    again = "delete it (or pass resume=False) to start the run again"
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"{path} is empty (0 bytes): an interrupted save? {again}")
+    try:
+        state = torch.load(path, map_location=dev, weights_only=True)
+    except Exception as err:  # damaged bytes surface as EOFError, RuntimeError, UnpicklingError, ...
+        raise ModelFileError(f"{path} cannot be read as a training checkpoint ({_first_line(err)}): the file is "
+                             f"damaged; {again}") from err
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise ModelFileError(f"{path} is not a minisent training checkpoint (lacks {', '.join(missing)}); {again}")
+    return state
 
 
 def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev, seed,

@@ -15,7 +15,7 @@
 from .averaging import (OOV_POLICIES, SIF_A, WEIGHTINGS, AveragingEncoder, idf_weight, principal_components,
     remove_components, sif_weight)
 from .baselines import BASELINE_NAMES, BASELINES, build_baseline
-from .gensim_models import PRESETS, TUNED_PRESETS, cache_path, corpus_tokens, train_gensim, train_vectors
+from .gensim_models import PRESETS, cache_path, corpus_tokens, train_gensim, train_vectors
 from .io import load_glove_text, load_text_vectors, load_word2vec_text, save_word2vec_text
 from .sgns import (SkipGramNS, Vocab, keep_probabilities, noise_distribution, noise_table, sgns_loss_reference,
     skipgram_pairs, train_sgns)

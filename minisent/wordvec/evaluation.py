@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 from gensim.models import KeyedVectors
+from scipy.stats import spearmanr
 
 from ..data.corpora import WordPair, gensim_test_file
-from ..evaluation.evaluate import spearman
 from ..inputs import normalize_rows
 
 ANALOGIES = "questions-words.txt"  # Mikolov's 19,544 analogy questions, shipped with gensim
@@ -35,7 +35,7 @@ def word_pair_spearman(wv: KeyedVectors, pairs: list[WordPair], subwords: bool =
     if len(used) < 2:
         return 0.0, len(used)
     sims = [float(wv.similarity(p.word1, p.word2)) for p in used]
-    return spearman(sims, [p.score for p in used]), len(used)
+    return float(spearmanr(sims, [p.score for p in used]).statistic * 100), len(used)
 
 
 def read_analogies(path=None) -> list[tuple[str, str, str, str, str]]:

@@ -41,10 +41,10 @@ def build(name: str):
         return AveragingEncoder(_vectors(preset), reference_sentences=SENTENCES, **options)
     if MODELS[name].module in ("training.train", "training.simcse", "training.distill", "training.domain"):
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
-    if MODELS[name].module == "clm":                 # the causal Transformer, last-token pooling
+    if MODELS[name].module == "training.clm":                 # the causal Transformer, last-token pooling
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1, causal=True,
                             pooling="last_token")
-    if MODELS[name].module == "dan":
+    if MODELS[name].module == "training.dan":
         from minisent.training.dan import DANConfig, DANEncoder
         return DANEncoder(bpe_tokenizer(SENTENCES, vocab_size=90), DANConfig(d_model=16, d_out=16, bigram_buckets=50))
     if MODELS[name].module == "pretrained.minilm":   # the same class as load_minilm returns, on a tiny backbone

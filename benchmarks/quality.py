@@ -43,7 +43,9 @@ def _history_seconds(name: str) -> str:
     """Wall seconds of a cached Transformer's own training, from history.json in its cache folder."""
     from minisent.data import CACHE_DIR
 
-    folder = {"mlm": "mlm_default_*", "simcse": "simcse_default_*", "simcse-sup": "simcse_sup_default_*"}[name]
+    folder = {"mlm": "mlm_default_*", "simcse": "simcse_default_*", "simcse-sup": "simcse_sup_default_*"}.get(name)
+    if folder is None:
+        return "n/a"
     for history in sorted(CACHE_DIR.glob(f"{folder}/history.json")):
         times = json.loads(history.read_text()).get("time_s") or []
         if times:
@@ -70,7 +72,7 @@ def run(device: str = "cpu", quick: bool = False, models: dict | None = None) ->
     models: a dict that receives every loaded model by name (for `power_rows`)."""
     from minisent import data
     from minisent.evaluation import evaluate
-    from minisent.models import NEURAL, WORDVEC, baseline_names, load_model
+    from minisent.models import MODELS, baseline_names, load_model
 
     path = stsb_dev_path()
     if path is None:
@@ -80,7 +82,7 @@ def run(device: str = "cpu", quick: bool = False, models: dict | None = None) ->
     n_boot = 200 if quick else 1000
     predictions, rows, trained_here = {}, [], {}
     for name in baseline_names():
-        cached = name in WORDVEC and _wordvec_cached(name)
+        cached = _preset(name) is not None and _wordvec_cached(name)
         cpu = time.process_time()
         model = load_model(name)
         cpu = time.process_time() - cpu
@@ -88,7 +90,7 @@ def run(device: str = "cpu", quick: bool = False, models: dict | None = None) ->
             models[name] = model
         predictions[name] = evaluate.sts_predictions(model, pairs)
         score = evaluate.bootstrap(evaluate.spearman, predictions[name], gold, n_boot=n_boot)
-        if name in NEURAL:
+        if MODELS[name].module.startswith(("training.", "pretrained.")):
             trained = _history_seconds(name)
         elif not cached:
             trained = trained_here[_preset(name)] = f"{cpu:.0f} (CPU)"

@@ -182,15 +182,8 @@ class SentenceEncoder(nn.Module):
         """
         directory = Path(directory)
         cfg_path = directory / "config.json"
-        if not cfg_path.is_file():
-            raise FileNotFoundError(f"no saved encoder in {directory} (config.json is missing)")
-        cfg = _read_config(cfg_path)
-        try:
-            tokenizer = load_tokenizer(directory / "tokenizer.json")
-        except FileNotFoundError:
-            raise ModelFileError(f"{directory / 'tokenizer.json'} is missing: save the model again") from None
-        except (ValueError, KeyError, TypeError) as err:  # not JSON / not UTF-8 / a missing field
-            raise ModelFileError(f"{directory / 'tokenizer.json'} is damaged: {_first_line(err)}") from err
+        cfg = _read_config(directory)
+        tokenizer = read_tokenizer(directory)
         try:
             backbone = TransformerEncoder(TransformerConfig(**cfg["backbone"]))
             model = cls(tokenizer, backbone, cfg["pooling"], cfg.get("projection_dim"), cfg.get("max_length"))
@@ -214,14 +207,39 @@ def _first_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[0] if text else ''}"
 
 
-def _read_config(path: Path) -> dict:
-    """config.json as a dict, checked: our format, a version we know, every key known, backbone and pooling there."""
+def read_config(directory: Path, fmt: str, what: str) -> dict:
+    """A saved model's config.json as a dict whose "format" is `fmt` (every saved model of the course has one).
+
+    No config.json is a FileNotFoundError (not a saved model at all); one that is not JSON or not of this
+    format is a ModelFileError naming the file. `what` names the model in the messages.
+    """
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved {what} in {directory} (config.json is missing)")
     try:
         cfg = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:  # JSONDecodeError and UnicodeDecodeError both are
         raise ModelFileError(f"{path} is not valid JSON ({_first_line(err)}): the file is damaged") from None
-    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a minisent SentenceEncoder config (no \"format\": \"{FORMAT}\")")
+    if not isinstance(cfg, dict) or cfg.get("format") != fmt:
+        raise ModelFileError(f"{path} is not a minisent {what} config (no \"format\": \"{fmt}\")")
+    return cfg
+
+
+def read_tokenizer(directory: Path) -> Tokenizer:
+    """A saved model's tokenizer.json; missing or damaged is a ModelFileError naming the file."""
+    path = Path(directory) / "tokenizer.json"
+    try:
+        return load_tokenizer(path)
+    except FileNotFoundError:
+        raise ModelFileError(f"{path} is missing: save the model again") from None
+    except (ValueError, KeyError, TypeError) as err:  # not JSON / not UTF-8 / a missing field
+        raise ModelFileError(f"{path} is damaged: {_first_line(err)}") from err
+
+
+def _read_config(directory: Path) -> dict:
+    """config.json as a dict, checked: our format, a version we know, every key known, backbone and pooling there."""
+    cfg = read_config(directory, FORMAT, "SentenceEncoder")
+    path = Path(directory) / "config.json"
     if not isinstance(cfg.get("version", 0), int) or cfg.get("version", 0) > FORMAT_VERSION:
         raise ModelFileError(f"{path} was saved by a newer minisent (format version {cfg.get('version')!r}); "
                              f"this one reads version {FORMAT_VERSION}")

@@ -31,12 +31,12 @@ import torch.nn as nn
 
 from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..device import get_device
-from ..nn.encoder import ModelFileError, _check_state, _first_line, read_tensors, replace_folder
 from ..inputs import check_sentences
+from ..nn.encoder import (ModelFileError, _check_state, _first_line, read_config, read_tensors, read_tokenizer,
+                          replace_folder)
 from ..nn.pooling import mean_pool, weighted_mean_pool
-from ..threads import cpu_threads
-from ..text.saved import load_tokenizer
 from ..text.tokenize import SPECIAL_TOKENS, Tokenizer
+from ..threads import cpu_threads
 
 FORMAT = "minisent.DAN"
 FORMAT_VERSION = 1
@@ -171,26 +171,16 @@ def load(directory: str | Path, device=None) -> DANEncoder:
     A damaged folder is a ModelFileError naming the file (as `encoder.load`)."""
     directory = Path(directory)
     cfg_path = directory / "config.json"
-    if not cfg_path.is_file():
-        raise FileNotFoundError(f"no saved DAN in {directory} (config.json is missing)")
-    try:
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise ModelFileError(f"{cfg_path} is not valid JSON ({_first_line(err)}): the file is damaged") from None
-    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT or not isinstance(cfg.get("model"), dict):
-        raise ModelFileError(f"{cfg_path} is not a minisent DAN config (no \"format\": \"{FORMAT}\" and \"model\")")
+    cfg = read_config(directory, FORMAT, "DAN")
+    if not isinstance(cfg.get("model"), dict):
+        raise ModelFileError(f"{cfg_path} has no \"model\" settings: the file is damaged; save the model again")
     if not isinstance(cfg.get("version"), int) or cfg["version"] > FORMAT_VERSION:
         raise ModelFileError(f"{cfg_path} has format version {cfg.get('version')!r}; this minisent reads "
                              f"{FORMAT_VERSION}")
     unknown = sorted(set(cfg["model"]) - set(MODEL_FIELDS))
     if unknown:
         raise ModelFileError(f"{cfg_path} has unknown model setting(s) {unknown}; known: {list(MODEL_FIELDS)}")
-    try:
-        tokenizer = load_tokenizer(directory / "tokenizer.json")
-    except FileNotFoundError:
-        raise ModelFileError(f"{directory / 'tokenizer.json'} is missing: save the model again") from None
-    except (ValueError, KeyError, TypeError) as err:
-        raise ModelFileError(f"{directory / 'tokenizer.json'} is damaged: {_first_line(err)}") from err
+    tokenizer = read_tokenizer(directory)
     try:
         model = DANEncoder(tokenizer, DANConfig(**cfg["model"]))
     except (TypeError, ValueError, RuntimeError) as err:

@@ -132,23 +132,11 @@ class StaticEncoder:
     @classmethod
     def load(cls, directory: str | Path) -> "StaticEncoder":
         """Read a saved StaticEncoder (weights_only tensors, JSON): a damaged file is a ModelFileError naming it."""
-        from ..nn.encoder import ModelFileError, read_tensors
-        from ..text.saved import load_tokenizer
+        from ..nn.encoder import ModelFileError, read_config, read_tensors, read_tokenizer
 
         directory = Path(directory)
-        path = directory / "config.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"no saved static encoder in {directory} (config.json is missing)")
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            raise ModelFileError(f"{path} is not valid JSON: the file is damaged") from None
-        if not isinstance(config, dict) or config.get("format") != FORMAT:
-            raise ModelFileError(f"{path} is not a StaticEncoder config (no \"format\": \"{FORMAT}\")")
-        try:
-            tokenizer = load_tokenizer(directory / "tokenizer.json")
-        except (FileNotFoundError, ValueError, KeyError, TypeError) as err:
-            raise ModelFileError(f"{directory / 'tokenizer.json'} cannot be read: {err}") from None
+        config = read_config(directory, FORMAT, "StaticEncoder")
+        tokenizer = read_tokenizer(directory)
         state = read_tensors(directory / "weights.pt")
         if set(state) != {"table", "token_weights"}:
             raise ModelFileError(f"{directory / 'weights.pt'} must hold exactly 'table' and 'token_weights', "

@@ -18,7 +18,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-START, END = "<!-- lesson12:start -->", "<!-- lesson12:end -->"
 
 
 def quality_speed() -> list[dict]:
@@ -73,17 +72,6 @@ def domain_rows() -> list[dict]:
     return rows
 
 
-def write_section(text: str, results: Path = HERE / "RESULTS.md") -> None:
-    """Put `text` between the lesson12 markers of RESULTS.md (appended the first time)."""
-    old = results.read_text(encoding="utf-8")
-    block = f"{START}\n{text}\n{END}"
-    if START in old and END in old:
-        new = old[:old.index(START)] + block + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    results.write_text(new, encoding="utf-8")
-
-
 def main() -> int:
     from minisent.evaluation.evaluate import format_table
 
@@ -95,7 +83,9 @@ def main() -> int:
             + format_table(quality_speed()) +
             "\n\n### Domain adaptation (test halves; change = paired bootstrap against the source)\n\n"
             + format_table(domain_rows()) + f"\n\n({time.perf_counter() - t0:.0f} s wall)")
-    write_section(text)
+    from benchmarks.quality import write_section
+
+    write_section(text, "lesson12")
     print(text)
     return 0
 

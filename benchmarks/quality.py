@@ -25,7 +25,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere: `python benchmarks/quality.py`
 
-START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
 def stsb_dev_path() -> Path | None:
@@ -139,12 +138,14 @@ def power_rows(models: dict) -> list[dict]:
     return rows
 
 
-def write_section(text: str, results: Path = HERE / "RESULTS.md") -> None:
-    """Put `text` between the quality markers of RESULTS.md (appended the first time)."""
+def write_section(text: str, name: str = "quality", results: Path = HERE / "RESULTS.md") -> None:
+    """Put `text` between the `<!-- name:start -->` / `<!-- name:end -->` markers of RESULTS.md (appended the
+    first time), so each benchmark rewrites its own section and nothing else."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     old = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in old and END in old:
-        new = old[:old.index(START)] + block + old[old.index(END) + len(END):]
+    block = f"{start}\n{text}\n{end}"
+    if start in old and end in old:
+        new = old[:old.index(start)] + block + old[old.index(end) + len(end):]
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     results.write_text(new, encoding="utf-8")

@@ -445,8 +445,8 @@ FAST_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(FAST_CASES))
-def test_info_nce_fast_equals_readable_values_and_gradients(device, case):
+def fast_case_inputs(device, case: str):
+    """(q, k[, hard negatives]) of 8 rows in float64 with gradients, and info_nce's keyword options, for FAST_CASES[case]."""
     dtype = f64_or_skip(device)
     options = dict(FAST_CASES[case])
     xs = [randn(8, 5, device=device, dtype=dtype, grad=True) for _ in range(3 if options.pop("hard", False) else 2)]
@@ -454,6 +454,12 @@ def test_info_nce_fast_equals_readable_values_and_gradients(device, case):
         options["hard_negatives"] = xs[2]
     if "exclude" in options:
         options["exclude"] = options["exclude"].to(device)
+    return xs, options
+
+
+@pytest.mark.parametrize("case", list(FAST_CASES))
+def test_info_nce_fast_equals_readable_values_and_gradients(device, case):
+    xs, options = fast_case_inputs(device, case)
     readable = L.info_nce(xs[0], xs[1], 0.1, **options)
     fast = info_nce_fast(xs[0], xs[1], 0.1, **options)
     torch.testing.assert_close(fast, readable, rtol=1e-12, atol=1e-12)
@@ -479,13 +485,7 @@ def test_info_nce_fast_low_precision_and_zero_rows(device):
 @pytest.mark.parametrize("case", list(FAST_CASES))
 def test_info_nce_blocked_equals_readable_values_and_gradients(device, case, temperature, block):
     """Blocks of query rows (3 does not divide B = 8; 100 is one block) give info_nce's loss and gradients."""
-    dtype = f64_or_skip(device)
-    options = dict(FAST_CASES[case])
-    xs = [randn(8, 5, device=device, dtype=dtype, grad=True) for _ in range(3 if options.pop("hard", False) else 2)]
-    if len(xs) == 3:
-        options["hard_negatives"] = xs[2]
-    if "exclude" in options:
-        options["exclude"] = options["exclude"].to(device)
+    xs, options = fast_case_inputs(device, case)
     readable = L.info_nce(xs[0], xs[1], temperature, **options)
     blocked = info_nce_blocked(xs[0], xs[1], temperature, block=block, **options)
     torch.testing.assert_close(blocked, readable, rtol=1e-12, atol=1e-12)

@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from ..contract import DEFAULT_BATCH_SIZE
-from ..nn.encoder import SentenceEncoder
 from ..inputs import check_sentences
+from ..nn.encoder import SentenceEncoder
 from ..text.tokenize import pad_batch
 
 PROMPT_EOL = 'This sentence : "{}" means in one word:"'

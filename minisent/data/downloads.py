@@ -24,12 +24,11 @@ import urllib.request
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from ..progress import tqdm
 
-from . import paths, readers
-from .catalog import DOWNLOADS, Download, _entry, archive_of, download_hint, downloads_dir, path_of
+from . import readers
+from .catalog import DOWNLOADS, Download, _entry, archive_of, downloads_dir, path_of  # noqa: F401 (the table, re-exported)
 
 
 class DownloadUnavailable(OSError):

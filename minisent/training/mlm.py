@@ -18,7 +18,6 @@ Pieces:
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Iterator, Sequence
 

@@ -199,6 +199,49 @@ def mrr_from_zero(ranked, relevant, k):   # enumerate() from 0, then 1 / (index 
                           for r, rel in zip(ranked, relevant)]))
 
 
+# ------------------------------------------------------------------ 11: causal attention, causal poolings
+def causal_attention(q, k, v, mask):        # torch's own attention: an independent reference
+    T = q.shape[-2]
+    allowed = torch.ones(T, T, dtype=torch.bool).tril()
+    if mask is not None:
+        allowed = allowed & mask[:, None, None, :]
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+
+
+def causal_attention_future(q, k, v, mask):  # triu: every token sees itself and the future only
+    allowed = torch.ones(q.shape[-2], q.shape[-2], dtype=torch.bool).triu()
+    allowed = allowed if mask is None else allowed & mask[:, None, None, :]
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+
+
+def causal_attention_sdpa(q, k, v, mask):   # is_causal=True ignores padding: right only where no key is padding
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+def last_token_pool(h, mask):
+    return torch.stack([h[b, int(mask[b].nonzero().max())] for b in range(len(h))])
+
+
+def position_weighted_pool(h, mask):
+    w = mask.to(h.dtype).cumsum(1) * mask                       # (B, T) 1..n at real tokens, 0 at padding
+    return (w[..., None] * h).sum(1) / w.sum(1, keepdim=True)
+
+
+# ------------------------------------------------------------------ 12: distillation, Procrustes, BERTScore
+def procrustes(X, Y):
+    from scipy.linalg import orthogonal_procrustes
+    return orthogonal_procrustes(X, Y)[0]
+
+
+def cosines(C, R):
+    return np.array([[c @ r / (np.linalg.norm(c) * np.linalg.norm(r)) for r in R] for c in C])   # (m, n)
+
+
+def greedy_f1(C, R, similarity=cosines, mean=lambda p, r: 2 * p * r / (p + r)):
+    S = similarity(C, R)
+    return mean(S.max(1).mean(), S.max(0).mean())
+
+
 # ------------------------------------------------------------------ the table of cases
 # checker: (correct answer, [(wrong answer, words the verdict must contain), ... three of them])
 CASES = {
@@ -239,6 +282,25 @@ CASES = {
     "mrr_at_k": (mrr_at_k, [(mrr_from_zero, "off by one"),
                             (lambda r, rel, k: mrr_at_k(r, rel, 100), "ignore k"),
                             (lambda r, rel, k: mrr_at_k(r, rel, k + 1), "top k + 1")]),
+    "causal_attention": (causal_attention, [(attention, "forget the causal mask"),
+                                            (causal_attention_future, "instead of the future"),
+                                            (causal_attention_sdpa, "forget the padding mask")]),
+    "last_token_pool": (last_token_pool, [(lambda h, m: h[:, -1], "position -1"),
+                                          (lambda h, m: h[:, 0], "first token"),
+                                          (lambda h, m: h[torch.arange(len(h)), m.sum(1) - 2], "off by one")]),
+    "position_weighted_pool": (position_weighted_pool,
+                               [(lambda h, m: position_weighted_pool(h, torch.ones_like(m)), "forget the mask"),
+                                (lambda h, m: ((m.cumsum(1) * m)[..., None] * h).sum(1), "divide by the sum"),
+                                (mean_pool, "mean pooling")]),
+    "distill_mse": (lambda s, t: F.mse_loss(s, t), [(lambda s, t: ((s - t) ** 2).sum(), "sum instead"),
+                                                   (lambda s, t: ((s - t) ** 2).sum(1).mean(), "batch size B only"),
+                                                   (lambda s, t: (s - t).abs().mean(), "L1")]),
+    "procrustes": (procrustes, [(lambda X, Y: procrustes(X, Y).T, "transpose"),
+                                (lambda X, Y: np.linalg.lstsq(X, Y, rcond=None)[0], "least squares"),
+                                (lambda X, Y: X.T @ Y, "singular values")]),
+    "greedy_match_f1": (greedy_f1, [(lambda C, R: greedy_f1(C, R, similarity=lambda a, b: a @ b.T), "normalise"),
+                                    (lambda C, R: greedy_f1(C, R, mean=lambda p, r: (p + r) / 2), "harmonic"),
+                                    (lambda C, R: float(cosines(C, R).mean()), "best match")]),
 }
 
 
@@ -281,6 +343,16 @@ def test_sgns_update_sign_mistake_is_recognised():
 
 def test_simcse_step_encoding_once_is_caught():
     assert "encodes every sentence twice" in ex.check_simcse_step(simcse_step_once, quiet=True)
+
+
+def test_causal_reference_is_torchs_is_causal_sdpa():
+    """Without padding the checker's reference (the package's causal attention) is torch's is_causal=True."""
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(2, 2, 6, 4, generator=g, dtype=torch.float64) for _ in range(3))
+    assert ex.check_causal_attention(causal_attention_sdpa, quiet=True) != "correct"     # it misses left padding
+    from minisent.nn.transformer import attention as package_attention
+    torch.testing.assert_close(package_attention(q, k, v, None, causal=True)[0],
+                               F.scaled_dot_product_attention(q, k, v, is_causal=True))
 
 
 def test_wrong_gradient_is_reported():

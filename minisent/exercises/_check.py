@@ -85,7 +85,8 @@ def compare(what: str, got, expected, case: str = "", atol: float = 1e-5, rtol: 
     hint = ""
     for description, wrong in (mistakes or {}).items():
         alternatives = wrong if isinstance(wrong, list) else [wrong]
-        if any(w.shape == g.shape and np.allclose(g, w, atol=atol, rtol=rtol) for w in map(to_numpy, alternatives)):
+        if any(w.shape == g.shape and np.allclose(g, w, atol=atol, rtol=rtol, equal_nan=True)
+               for w in map(to_numpy, alternatives)):
             hint = f" - that is what you get when you {description}"
             break
     if g.ndim == 0:

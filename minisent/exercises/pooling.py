@@ -4,6 +4,13 @@
     def my_attention_pool(hidden, mask, query):  # + query (d,) -> (B, d) = sum_t a_t h_t,
                                                  #   a = softmax over real tokens of h_t . query / sqrt(d)
     check_mean_pool(my_mean_pool); check_attention_pool(my_attention_pool)
+
+Lesson 11: the poolings of a causal (GPT-style) model, right padding (real tokens first):
+
+    def my_last_token_pool(hidden, mask):             # (B, T, d), (B, T) bool -> (B, d): each row's last real token
+    def my_position_weighted_pool(hidden, mask):      # (B, T, d), (B, T) bool -> (B, d) = sum_t w_t h_t / sum_t w_t,
+                                                      #   w_t = t for the t-th real token (1, 2, ..., n), 0 at padding
+    check_last_token_pool(my_last_token_pool); check_position_weighted_pool(my_position_weighted_pool)
 """
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import math
 
 import torch
 
-from ..nn.pooling import attention_pool, mean_pool
+from ..nn.pooling import attention_pool, last_token_pool, mean_pool, position_weighted_mean_pool
 from ._check import call, compare, compare_gradients, run_checker
 
 
@@ -72,3 +79,41 @@ def check_attention_pool(student, quiet: bool = False) -> str:
                           lambda x, q: attention_pool(x, mask, q), {"hidden": hidden, "query": query * 3},
                           "with padding")
     return run_checker("attention_pool", body, quiet)
+
+
+def check_last_token_pool(student, quiet: bool = False) -> str:
+    """Values without padding, with right padding, on a batch of one; gradients with padding."""
+    hidden, mask, _ = _inputs()
+
+    def body():
+        for hid, m, case in _cases(hidden, mask):
+            rows, n = torch.arange(len(hid)), m.sum(1)                 # (B,), (B,) real tokens per row
+            compare("the pooled vectors", call(student, hid.clone(), m.clone()), last_token_pool(hid, m), case,
+                    atol=1e-8,
+                    mistakes={"take position -1, a padding token in a padded row": hid[:, -1],
+                              "take the first token ([CLS]) instead of the last": hid[:, 0],
+                              "take the token before the last one (off by one)": hid[rows, (n - 2).clamp(min=0)]})
+        compare_gradients("the pooled vectors", lambda x: call(student, x, mask.clone()),
+                          lambda x: last_token_pool(x, mask), {"hidden": hidden}, "with padding")
+    return run_checker("last_token_pool", body, quiet)
+
+
+def check_position_weighted_pool(student, quiet: bool = False) -> str:
+    """Values without padding, with right padding, on a batch of one; gradients with padding."""
+    hidden, mask, _ = _inputs()
+
+    def body():
+        for hid, m, case in _cases(hidden, mask):
+            mf = m.to(hid.dtype)                                        # (B, T)
+            t = torch.arange(1, hid.shape[1] + 1, dtype=hid.dtype)      # (T,) 1, 2, ..., T
+            w = t * mf                                                  # (B, T) the right weights
+            compare("the pooled vectors", call(student, hid.clone(), m.clone()),
+                    position_weighted_mean_pool(hid, m), case, atol=1e-8,
+                    mistakes={"count positions from 0 (the first token gets weight 0)":
+                                  ((w - mf)[..., None] * hid).sum(1) / (w - mf).sum(1, keepdim=True),
+                              "forget the mask (weight the padding too)": (t[:, None] * hid).sum(1) / t.sum(),
+                              "forget to divide by the sum of the weights": (w[..., None] * hid).sum(1),
+                              "weigh every token the same (that is mean pooling)": mean_pool(hid, m)})
+        compare_gradients("the pooled vectors", lambda x: call(student, x, mask.clone()),
+                          lambda x: position_weighted_mean_pool(x, mask), {"hidden": hidden}, "with padding")
+    return run_checker("position_weighted_pool", body, quiet)

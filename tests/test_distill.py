@@ -122,3 +122,17 @@ def test_narrower_student_starts_from_the_projected_embeddings():
         distill.smaller_student(teacher, 1, d_model=16, n_heads=2)
     with pytest.raises(ValueError, match="not wider"):
         distill.smaller_student(teacher, 1, d_model=64)
+
+
+def test_cpu_timed_counts_the_sentences_and_forwards_encode():
+    class Slow:
+        def encode(self, sentences, batch_size=64):
+            x = 0.0
+            for i in range(200_000):              # some CPU work per call
+                x += i
+            return np.ones((len(sentences), 2))
+    timed = distill.CPUTimed(Slow())
+    assert timed.encode(["a", "b", "c"]).shape == (3, 2) and timed.encode(["d"], batch_size=1).shape == (1, 2)
+    assert timed.sentences == 4 and timed.cpu_s > 0
+    assert timed.speed == pytest.approx(4 / timed.cpu_s)
+    assert distill.encode_speed(Slow(), ["x"] * 10) > 0

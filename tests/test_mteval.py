@@ -35,6 +35,11 @@ def test_token_f1_on_an_encoder():
     ids = enc.tokenizer.encode(sents[0])                      # [CLS] ... [SEP]
     hidden, _ = enc.token_embeddings([sents[0]])
     np.testing.assert_allclose(V, hidden[0, 1:len(ids) - 1].detach().numpy(), atol=1e-6)
+    batched = mteval.batch_token_vectors(enc, sents, batch_size=2)   # padded batches: the same vectors as alone
+    for sentence, got in zip(sents, batched):
+        n = len(enc.tokenizer.encode(sentence))
+        alone = enc.token_embeddings([sentence])[0][0, 1:n - 1].detach().numpy()
+        np.testing.assert_allclose(got, alone, atol=1e-5)
     scores = mteval.token_f1(enc, sents, [sents[0]] * 3)
     assert scores[0] == pytest.approx(1.0) and scores[1:].max() < 1.0
     cos = mteval.sentence_cosine(enc, sents, [sents[0]] * 3)

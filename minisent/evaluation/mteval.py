@@ -11,7 +11,8 @@ reference). Three scores, from the crudest:
                                 P = 1/m sum_i max_j cos(c_i, r_j)     every candidate token finds its best match
                                 R = 1/n sum_j max_i cos(c_i, r_j)     every reference token finds its best match
                                 F = 2 P R / (P + R)
-    token_f1(model, c, r)   greedy_match_f1 on a SentenceEncoder's token vectors ([CLS] / [SEP] left out).
+    token_f1(model, c, r)   greedy_match_f1 on a SentenceEncoder's token vectors ([CLS] / [SEP] left out),
+                            each distinct sentence encoded once, in padded batches (`batch_token_vectors`).
 
 `corrupt(sentence, kind, rng)` makes the wrong candidates lesson 12 ranks against a correct one: a word
 dropped, two words swapped, or a word replaced by a word from another sentence.
@@ -65,21 +66,33 @@ def greedy_match_f1(C: np.ndarray, R: np.ndarray) -> float:
 @torch.no_grad()
 def token_vectors(model, sentence: str) -> np.ndarray:
     """A SentenceEncoder's contextual vectors of one sentence's tokens, [CLS] and [SEP] left out. -> (T, d)"""
+    return batch_token_vectors(model, [sentence])[0]
+
+
+@torch.no_grad()
+def batch_token_vectors(model, sentences: Sequence[str], batch_size: int = 64) -> list[np.ndarray]:
+    """`token_vectors` of each sentence, computed a padded batch at a time (padding is masked, so each
+    sentence's vectors are the ones it gets alone). -> [(T_i, d)]"""
     from ..text.tokenize import CLS_ID, SEP_ID
 
     model.eval()
-    hidden, mask = model.token_embeddings([sentence])        # (1, T, d), (1, T)
-    ids, _ = model._as_batch([sentence])
-    keep = mask[0] & (ids[0] != CLS_ID) & (ids[0] != SEP_ID)  # (T,)
-    return hidden[0, keep].float().cpu().numpy()
+    out = []
+    for start in range(0, len(sentences), batch_size):
+        chunk = list(sentences[start:start + batch_size])
+        hidden, mask = model.token_embeddings(chunk)             # (B, T, d), (B, T)
+        ids, _ = model._as_batch(chunk)                          # (B, T)
+        keep = mask & (ids != CLS_ID) & (ids != SEP_ID)          # (B, T)
+        out += [hidden[i, keep[i]].float().cpu().numpy() for i in range(len(chunk))]
+    return out
 
 
 def token_f1(model, candidates: Sequence[str], references: Sequence[str]) -> np.ndarray:
     """greedy_match_f1 of each candidate against its reference, on `model`'s token vectors. -> (n,)"""
     if len(candidates) != len(references):
         raise ValueError(f"{len(candidates)} candidates but {len(references)} references")
-    return np.array([greedy_match_f1(token_vectors(model, c), token_vectors(model, r))
-                     for c, r in zip(candidates, references)])
+    unique = list(dict.fromkeys([*candidates, *references]))    # each distinct sentence encoded once
+    vectors = dict(zip(unique, batch_token_vectors(model, unique)))
+    return np.array([greedy_match_f1(vectors[c], vectors[r]) for c, r in zip(candidates, references)])
 
 
 def corrupt(sentence: str, kind: str, rng: random.Random, vocabulary: Sequence[str] = ()) -> str:

@@ -37,7 +37,8 @@ from .alignment import check_procrustes
 from .attention import check_attention, check_causal_attention
 from .distillation import check_distill_mse
 from .losses import check_info_nce, check_triplet_loss
-from .pooling import check_attention_pool, check_last_token_pool, check_mean_pool, check_position_weighted_pool
+from .pooling import (check_attention_pool, check_last_token_pool, check_mean_pool,
+                      check_position_weighted_pool)
 from .retrieval import check_mrr_at_k, check_recall_at_k
 from .sgns import check_sgns_update
 from .sif import check_remove_pc, check_sif_weight

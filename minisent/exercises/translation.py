@@ -20,7 +20,8 @@ def check_greedy_match_f1(student, quiet: bool = False) -> str:
     C = rng.standard_normal((4, 3)) * np.array([[0.1], [1.0], [10.0], [3.0]])   # lengths matter if not normalised
     R = rng.standard_normal((6, 3)) * np.array([[5.0], [0.2], [1.0], [1.0], [2.0], [0.5]])
     cases = [(C, R, "on 4 candidate and 6 reference tokens"), (R, C, "on 6 candidate and 4 reference tokens"),
-             (C[:1], R, "with a single candidate token"), (C, C[[2, 0]], "with a reference made of two candidate tokens")]
+             (C[:1], R, "with a single candidate token"),
+             (C, C[[2, 0]], "with a reference made of two candidate tokens")]
 
     def f1(p, r):
         return 2 * p * r / (p + r)

@@ -12,6 +12,7 @@ source text into the new training stream (a "replay" share) is the standard way 
     news_yardstick(split)       in-domain sentence task on held-out stories: same story vs another story
     adapt(encoder, ...)         a copy of `encoder` after `steps` of SimCSE on news (+ a share of Wikipedia)
     pretrained_news()           the built-in `simcse-news`: `simcse` adapted with ADAPT_RECIPE, cached
+    pretrained_news(source_share=0.5)   the same with half of the stream Wikipedia (replay), cached
 
 The in-domain document task is the Lee ratings (`data.lee_pairs`: 50 news documents of the same source and
 year, rated by people); the out-of-domain yardstick is the Wikipedia section task (`data.section_yardstick`).
@@ -99,18 +100,22 @@ def adapt(encoder, *, steps: int = ADAPT_RECIPE["steps"], batch_size: int = ADAP
                         steps=steps, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress)
 
 
-def pretrained_news(device=None, progress: bool = True):
-    """The built-in `simcse-news`: `simcse` adapted to the Lee news with ADAPT_RECIPE, trained once, then cached."""
+def pretrained_news(device=None, progress: bool = True, source_share: float = ADAPT_RECIPE["source_share"]):
+    """The built-in `simcse-news`: `simcse` adapted to the Lee news with ADAPT_RECIPE, trained once, then cached.
+
+    source_share=0.5: the same run with half of the stream Wikipedia ("replay", lesson 12), cached beside it."""
     from .distill import cached_student
     from ..nn.encoder import SentenceEncoder
     from .simcse import pretrained_simcse
     from .train import save_with_history
 
+    recipe = {**ADAPT_RECIPE, "source_share": source_share}
+
     def build():
         return adapt(pretrained_simcse(device=device, progress=progress), device=device, progress=progress,
-                     **ADAPT_RECIPE)
+                     **recipe)
 
     encoder, _ = cached_student("news", build, lambda path: (SentenceEncoder.load(path, device), None),
                                 lambda run, path: save_with_history(*run, path),
-                                recipe={**ADAPT_RECIPE, "held_out_every": HELD_OUT_EVERY})
+                                recipe={**recipe, "held_out_every": HELD_OUT_EVERY})
     return encoder.eval()

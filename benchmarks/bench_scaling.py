@@ -116,7 +116,7 @@ def ddp_step_seconds(nproc: int, steps: int, device: str = "cpu") -> float:
 
 def ddp_worker(steps: int, device: str = "cpu") -> None:
     from minisent.training import distributed, simcse
-    from minisent.training.train import fit
+    from minisent.training.loop import fit
 
     with distributed.process_group(device) as dev:
         if dev == "cpu":
@@ -142,7 +142,7 @@ def gpu_rows(steps: int = 12) -> list[dict]:
     import torch
 
     from minisent.training import simcse
-    from minisent.training.train import fit
+    from minisent.training.loop import fit
 
     sentences = simcse.unsup_sentences()
     start = simcse.gpu_encoder(replace(simcse.GPU_CONFIG, start="random"), "cuda", progress=False)

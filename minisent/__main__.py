@@ -125,7 +125,7 @@ def _cmd_train(args) -> int:
 
 # objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads
 TRAINERS = {
-    "mlm": ("training.train", "train_mlm_cli"),
+    "mlm": ("training.mlm", "train_mlm_cli"),
     "triplet": ("training.siamese", "train_triplet_cli"),
     "simcse": ("training.simcse", "train_simcse_cli"),
     "simcse-sup": ("training.simcse", "train_simcse_sup_cli"),

@@ -8,7 +8,7 @@ import torch
 
 from minisent.training import gradcache
 from minisent.training.simcse import SentenceBatches, SupervisedSimCSE, UnsupervisedSimCSE
-from minisent.training.train import fit
+from minisent.training.loop import fit
 
 from test_simcse import SENTENCES, tiny, tok  # noqa: F401  (tok is a fixture)
 

@@ -175,12 +175,12 @@ def test_resumed_simcse_run_equals_uninterrupted(tok, tmp_path):
         if step == 5:
             raise Stop
 
-    from minisent.training import train
+    from minisent.training import loop
 
     with pytest.raises(Stop):
         enc = copy.deepcopy(start)
         enc.backbone.set_dropout(cfg.dropout)
-        train.fit(enc, UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length),
+        loop.fit(enc, UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length),
                   SentenceBatches(SENTENCES, cfg.batch_size, seed=cfg.seed), cfg.steps, lr=cfg.lr, device="cpu",
                   progress=False, checkpoint_dir=tmp_path, checkpoint_every=2, callback=stop)
     resumed, _ = train_simcse(cfg, encoder=tiny(tok, seed=5), sentences=SENTENCES, device="cpu", progress=False,

@@ -127,8 +127,8 @@ def _cmd_train(args) -> int:
 TRAINERS = {
     "mlm": ("training.mlm", "train_mlm_cli"),
     "triplet": ("training.siamese", "train_triplet_cli"),
-    "simcse": ("training.simcse", "train_simcse_cli"),
-    "simcse-sup": ("training.simcse", "train_simcse_sup_cli"),
+    "simcse": ("training.simcse_cli", "train_simcse_cli"),
+    "simcse-sup": ("training.simcse_cli", "train_simcse_sup_cli"),
 }
 SCALABLE = ("simcse", "simcse-sup")  # objectives with gradient caching, gathered negatives under torchrun, AMP flags
 

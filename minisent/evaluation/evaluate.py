@@ -28,11 +28,13 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
+import torch
 from scipy.stats import spearmanr
 
 from .. import data
 from ..contract import Encoder
 from ..inputs import normalize_rows
+from ..losses import alignment, uniformity
 
 
 def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:
@@ -542,3 +544,31 @@ def ties_within_noise(rows: list[dict]) -> list[str]:
         lines.append(f"{column}: best {best['model']} {best[column]}; " +
                      (f"ties within noise (intervals overlap): {', '.join(tied)}" if tied else "clear of the rest"))
     return lines
+
+
+def sts_eval_fn(lee: bool = True, align_uniform: bool = True):
+    """An eval_fn(model) -> {"mini-STS", "Lee", "alignment", "uniformity"} for `fit(eval_fn=...)`.
+
+    mini-STS, Lee: Spearman x 100 (`evaluate.sts_spearman`). alignment: mean ||f(x) - f(x+)||^2 over the mini-STS
+    pairs with gold >= 4 (paraphrases), as Wang & Isola / SimCSE measure it on STS-B; uniformity:
+    log E exp(-2 ||f(x) - f(y)||^2) over all mini-STS sentences. Each mini-STS sentence is encoded once.
+    """
+    pairs = data.mini_sts()
+    sents = list(dict.fromkeys([p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]))
+    row = {s: i for i, s in enumerate(sents)}
+    i1 = [row[p.sentence1] for p in pairs]
+    i2 = [row[p.sentence2] for p in pairs]
+    para = [k for k, p in enumerate(pairs) if p.score >= 4.0]
+
+    def eval_fn(model) -> dict:
+        X = model.encode(sents)  # (n, d)
+        out = {"mini-STS": spearman(cosine(X[i1], X[i2]), [p.score for p in pairs])}
+        if lee:
+            out["Lee"] = lee_correlation(model)
+        if align_uniform:
+            Xt = torch.from_numpy(X)
+            out["alignment"] = float(alignment(Xt[[i1[k] for k in para]], Xt[[i2[k] for k in para]]))
+            out["uniformity"] = float(uniformity(Xt))
+        return out
+
+    return eval_fn

@@ -20,7 +20,7 @@ from pathlib import Path
 
 def _cmd_data(args) -> int:
     from . import data
-    from .evaluation.evaluate import format_table
+    from .evaluation.leaderboard import format_table
 
     rows = data.corpus_stats()
     print("Offline corpora (built from the files gensim ships; cached in data/cache/):")
@@ -54,7 +54,7 @@ def _load_pairs(args):
 
 
 def _cmd_eval(args) -> int:
-    from .evaluation.evaluate import sts_spearman
+    from .evaluation.tasks import sts_spearman
     from .models import load_model
 
     pairs = _load_pairs(args)
@@ -68,7 +68,7 @@ def _cmd_eval(args) -> int:
 
 def _cmd_demo(args) -> int:
     from . import data
-    from .evaluation.evaluate import LEADERBOARD_COLUMNS, evaluate_all, format_table, ties_within_noise
+    from .evaluation.leaderboard import LEADERBOARD_COLUMNS, evaluate_all, format_table, ties_within_noise
     from .models import baseline_names, load_model
 
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from minisent.__main__ import main
-from minisent.evaluation.evaluate import LEADERBOARD_COLUMNS
+from minisent.evaluation.leaderboard import LEADERBOARD_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

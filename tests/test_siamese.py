@@ -13,7 +13,7 @@ from minisent.training import siamese, triplet_data
 from minisent.data import NLITriplet
 from minisent.data.triplets import section_triplets
 from minisent.nn.encoder import SentenceEncoder
-from minisent.evaluation.evaluate import triplet_accuracy
+from minisent.evaluation.tasks import triplet_accuracy
 from minisent.models import load_model
 from minisent.text.tokenize import WordTokenizer
 from minisent.nn.transformer import TransformerConfig

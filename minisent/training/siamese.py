@@ -31,7 +31,7 @@ from typing import Sequence
 import torch
 
 from ..data.triplets import section_triplets
-from ..evaluation.evaluate import triplet_accuracy
+from ..evaluation.tasks import triplet_accuracy
 from ..losses import batch_triplet_loss, contrastive_loss, triplet_loss
 from ..nn.encoder import SentenceEncoder
 from .cache import save_with_history

@@ -32,7 +32,7 @@ from typing import Sequence
 
 import torch
 
-from ..evaluation.evaluate import sts_eval_fn  # noqa: F401  (re-exported: lesson 07 uses simcse.sts_eval_fn)
+from ..evaluation.tasks import sts_eval_fn  # noqa: F401  (re-exported: lesson 07 uses simcse.sts_eval_fn)
 from ..nn.encoder import SentenceEncoder
 from ..text.augment import noisy_view
 from .cache import cache_dir, cached_encoder

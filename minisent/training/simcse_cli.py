@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import data
 from ..device import get_device
-from ..evaluation.evaluate import sts_eval_fn
+from ..evaluation.tasks import sts_eval_fn
 from ..nn.encoder import SentenceEncoder
 from ..nn.transformer import TransformerConfig
 from ..text.tokenize import corpus_bpe

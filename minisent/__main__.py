@@ -95,7 +95,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from .evaluation.search import search_wiki
+    from .evaluation.index import search_wiki
     from .models import load_model
 
     for score, sentence in search_wiki(load_model(args.model), args.query, args.model, top_k=args.top_k):

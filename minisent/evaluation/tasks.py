@@ -26,7 +26,8 @@ from ..contract import Encoder
 from ..losses import alignment, uniformity
 from .metrics import (Interval, adjusted_mutual_info, adjusted_rand, best_threshold, bootstrap, cosine, f1,
                       mrr_at_k, ndcg_at_k, recall_at_k, reciprocal_ranks, spearman, v_measure)
-from .search import kmeans, semantic_search
+from .clustering import kmeans
+from .nearest import semantic_search
 
 
 def sts_predictions(model: Encoder, pairs: Sequence[data.STSPair]) -> np.ndarray:

@@ -12,19 +12,9 @@ import numpy as np
 import scipy.sparse
 
 from .. import data
-from ..inputs import normalize_rows
+from ..inputs import check_sentences, normalize_rows
 from ..progress import tqdm
 from .nearest import _check_positive, semantic_search
-
-
-def _check_sentences(sentences, what: str) -> list[str]:
-    if isinstance(sentences, str):
-        raise TypeError(f"{what} must be a list of sentences, got a single str (wrap it in a list)")
-    sentences = list(sentences)
-    for i, s in enumerate(sentences):
-        if not isinstance(s, str):
-            raise TypeError(f"{what}: item at index {i} is {type(s).__name__}, expected str")
-    return sentences
 
 
 def encode_corpus(model, sentences: Sequence[str], batch_size: int = 256, show_progress: bool = True,
@@ -63,7 +53,7 @@ class SearchIndex:
     def __init__(self, model, sentences: Sequence[str], batch_size: int = 256, show_progress: bool = True,
                  embeddings=None, device=None):
         self.model = model
-        self.sentences = _check_sentences(sentences, "sentences")
+        self.sentences = check_sentences(sentences)
         if not self.sentences:
             raise ValueError("SearchIndex needs at least one sentence to search (got an empty list)")
         self.device = device
@@ -79,7 +69,7 @@ class SearchIndex:
     def search(self, query: str | Sequence[str], top_k: int = 5):
         """[(cosine, sentence), ...] best first for one query str; a list of such lists for a list of queries."""
         single = isinstance(query, str)
-        queries = _check_sentences([query] if single else query, "query")
+        queries = check_sentences([query] if single else query)
         if not queries or any(not q.strip() for q in queries):
             raise ValueError("empty query: give a non-empty sentence to search for")
         query_emb = np.asarray(self.model.encode(queries), dtype=np.float32)
@@ -122,7 +112,7 @@ def _save_cached(path_stem: Path, embeddings) -> None:
 
 def cached_index(model, sentences: Sequence[str], model_name: str, show_progress: bool = True) -> SearchIndex:
     """A SearchIndex whose corpus vectors are cached under data/cache/search/ (keyed by `_fingerprint`)."""
-    sentences = _check_sentences(sentences, "sentences")
+    sentences = check_sentences(sentences)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name.strip("/"))[-60:] or "model"
     stem = data.CACHE_DIR / "search" / f"{safe}-{_fingerprint(model, sentences, model_name)}"
     for suffix in (".sparse.npz", ".dense.npz"):

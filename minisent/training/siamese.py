@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Sequence
 
 import torch
@@ -150,16 +151,6 @@ def initial_encoder(init: str = DEFAULT_INIT, seed: int = 0, device=None, progre
     return start_encoder(init, dropout=0.0, seed=seed, device=device, progress=progress)
 
 
-class _Quiet:
-    """Wrap an encoder so that evaluation inside training shows no progress bar of its own."""
-
-    def __init__(self, encoder):
-        self.encoder = encoder
-
-    def encode(self, sentences):
-        return self.encoder.encode(sentences, show_progress=False)
-
-
 def train_triplet(encoder: SentenceEncoder | None = None, steps: int = DEFAULT_STEPS, *,
                   triplets: Sequence | None = None, source: str = "sections", objective: str = "triplet",
                   batch_size: int = DEFAULT_BATCH, lr: float = DEFAULT_LR, margin: float = DEFAULT_MARGIN,
@@ -206,10 +197,12 @@ def train_triplet(encoder: SentenceEncoder | None = None, steps: int = DEFAULT_S
     named = {k: list(v) for k, v in named.items() if v is not None}
     curve = {"eval_step": [], "eval_acc": {k: [] for k in named}}
 
+    quiet = SimpleNamespace(encode=lambda sentences: encoder.encode(sentences, show_progress=False))
+
     def measure(step: int) -> None:
         curve["eval_step"].append(step)
         for k, ts in named.items():
-            curve["eval_acc"][k].append(triplet_accuracy(_Quiet(encoder), ts))
+            curve["eval_acc"][k].append(triplet_accuracy(quiet, ts))
 
     def callback(step: int, history: dict) -> None:
         if eval_every and step % eval_every == 0:

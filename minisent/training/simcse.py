@@ -190,32 +190,37 @@ class SupervisedSimCSE:
 
 
 # ---------------------------------------------------------------------------------- training
-def _configured(config: SimCSEConfig | None, default: SimCSEConfig, overrides: dict) -> SimCSEConfig:
+# train_simcse's / train_simcse_sup's keywords that go to `fit`; every other keyword overrides a SimCSEConfig field
+FIT_OPTIONS = ("eval_fn", "eval_every", "max_seconds", "checkpoint_dir", "checkpoint_every", "grad_cache_chunk",
+               "precision", "compile")
+
+
+def _configured(config: SimCSEConfig | None, default: SimCSEConfig, options: dict) -> tuple[SimCSEConfig, dict]:
+    """-> (the config with the overridden fields, the options for `fit`)."""
     config = default if config is None else config
+    overrides = {k: v for k, v in options.items() if k not in FIT_OPTIONS}
     bad = set(overrides) - set(asdict(config))
     if bad:
         raise TypeError(f"unknown SimCSEConfig field(s) {sorted(bad)}; known: {sorted(asdict(config))}")
-    return replace(config, **overrides)
+    return replace(config, **overrides), {k: v for k, v in options.items() if k in FIT_OPTIONS}
 
 
 def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
-                 sentences: Sequence[str] | None = None, device=None, progress: bool = True, eval_fn=None,
-                 eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
-                 checkpoint_every: int | None = None, grad_cache_chunk: int | None = None, precision: str = "auto",
-                 compile: bool = False, **overrides) -> tuple[SentenceEncoder, dict]:
+                 sentences: Sequence[str] | None = None, device=None, progress: bool = True,
+                 **options) -> tuple[SentenceEncoder, dict]:
     """Unsupervised SimCSE. -> (the trained encoder, the fit history + "config").
 
-    config: a SimCSEConfig (default: DEFAULT_CONFIG, the course recipe); keyword overrides change fields of it,
-        e.g. train_simcse(steps=100, start="random", p_delete=0.0).
+    config: a SimCSEConfig (default: DEFAULT_CONFIG, the course recipe); keyword options naming its fields
+        override them, e.g. train_simcse(steps=100, start="random", p_delete=0.0).
     encoder: start from this encoder (trained in place; its dropout is set to config.dropout) instead of
         `start_encoder(config.start)`.
     sentences: the training sentences (default: `unsup_sentences()`, the offline corpus).
-    eval_fn / eval_every / max_seconds / checkpoint_* / grad_cache_chunk / precision / compile: passed to
-        `train.fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.training.gradcache`). Under torchrun every process
+    the other options, eval_fn / eval_every / max_seconds / checkpoint_* / grad_cache_chunk / precision / compile,
+        go to `fit` (see `sts_eval_fn`; grad_cache_chunk: `minisent.training.gradcache`). Under torchrun every process
         calls this; config.batch_size is the global batch, split over the processes (`minisent.training.distributed`);
         build the caches it reads first (the command line does: `_build_caches`), or the processes race to.
     """
-    cfg = _configured(config, DEFAULT_CONFIG, overrides)
+    cfg, fit_options = _configured(config, DEFAULT_CONFIG, options)
     sentences = unsup_sentences() if sentences is None else list(sentences)
     if encoder is None:
         encoder = start_encoder(cfg.start, sentences=sentences, device=device, progress=progress, **_start_options(cfg))
@@ -230,9 +235,7 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
                                    project=bool(cfg.projection_dim))
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "unsupervised SimCSE", device=device, progress=progress,
-                   max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                   checkpoint_every=checkpoint_every, grad_cache_chunk=grad_cache_chunk, precision=precision,
-                   compile=compile)
+                   **fit_options)
     history["config"] = cfg.to_dict()
     return encoder, history
 
@@ -255,17 +258,15 @@ def _fit(encoder: SentenceEncoder, objective, batches, cfg: SimCSEConfig, desc: 
 
 
 def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
-                     triplets: Sequence | None = None, device=None, progress: bool = True, eval_fn=None,
-                     eval_every: int | None = None, max_seconds: float | None = None, checkpoint_dir=None,
-                     checkpoint_every: int | None = None, grad_cache_chunk: int | None = None,
-                     precision: str = "auto", compile: bool = False, **overrides) -> tuple[SentenceEncoder, dict]:
+                     triplets: Sequence | None = None, device=None, progress: bool = True,
+                     **options) -> tuple[SentenceEncoder, dict]:
     """Supervised SimCSE on NLI triplets (premise, entailment = positive, contradiction = hard negative).
 
     Same arguments as `train_simcse` (default config: DEFAULT_SUP_CONFIG); `triplets` default to
     `nli_training_triplets()` (the hand-written ones, plus SimCSE's NLI file when downloaded).
     config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
     """
-    cfg = _configured(config, DEFAULT_SUP_CONFIG, overrides)
+    cfg, fit_options = _configured(config, DEFAULT_SUP_CONFIG, options)
     if encoder is None:
         if cfg.start == "simcse":
             encoder = pretrained_simcse(device=device, progress=progress)
@@ -278,9 +279,7 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     objective = SupervisedSimCSE(cfg.temperature, cfg.hard_negative_weight, cfg.max_length, cfg.use_hard_negatives)
     batches = TripletBatches(triplets, cfg.batch_size, seed=cfg.seed)
     history = _fit(encoder, objective, batches, cfg, "supervised SimCSE", device=device, progress=progress,
-                   max_seconds=max_seconds, eval_fn=eval_fn, eval_every=eval_every, checkpoint_dir=checkpoint_dir,
-                   checkpoint_every=checkpoint_every, grad_cache_chunk=grad_cache_chunk, precision=precision,
-                   compile=compile)
+                   **fit_options)
     history["config"] = {**cfg.to_dict(), "n_triplets": len(triplets)}
     return encoder, history
 
@@ -289,10 +288,9 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
 # Chosen on STS-B dev (benchmarks/RESULTS.md, "SimCSE recipe on STS-B dev"); sized by steps: 150 steps of 128
 # sentences take about 2 CPU-minutes on this 2-core machine (one thread).
 DEFAULT_CONFIG = SimCSEConfig()
-# Supervised, on top of the default unsupervised encoder: the budget was re-chosen on STS-B dev (benchmarks/RESULTS.md,
-# "Supervised SimCSE on STS-B dev"). 100 steps of 64 of the 553 hand-written triplets cost 3 points there
-# (75.9 -> 72.8, 3 seeds, falling after step 25); 25 steps (~3 passes over the triplets) keep the start and add 0.3.
-# tau = 0.2 was chosen on mini-STS with an earlier recipe (lesson 08 re-checks it on the offline sets' dev halves).
+# Supervised, on top of the default unsupervised encoder: 25 steps (~3 passes over the 553 hand-written triplets),
+# chosen on STS-B dev (benchmarks/RESULTS.md, "Supervised SimCSE on STS-B dev"). tau = 0.2 was chosen on mini-STS
+# with an earlier recipe (lesson 08 re-checks it on the offline sets' dev halves).
 DEFAULT_SUP_CONFIG = SimCSEConfig(steps=25, batch_size=64, lr=3e-4, temperature=0.2, min_keep=None, p_delete=0.0,
                                   start="simcse")
 SIMCSE_CACHE_VERSION = 2

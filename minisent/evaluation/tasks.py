@@ -30,18 +30,21 @@ from .clustering import kmeans
 from .nearest import semantic_search
 
 
+def _encode_unique(model: Encoder, sentences: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """Encode each distinct sentence once. -> (u, d) vectors and {sentence: row}."""
+    unique = list(dict.fromkeys(sentences))
+    emb = np.asarray(model.encode(unique))
+    if emb.ndim != 2 or emb.shape[0] != len(unique):
+        raise ValueError(f"encode returned {emb.shape[0]} rows (shape {emb.shape}) for {len(unique)} sentences")
+    return emb, {s: i for i, s in enumerate(unique)}
+
+
 def sts_predictions(model: Encoder, pairs: Sequence[data.STSPair]) -> np.ndarray:
     """Cosine between the two sentences of each pair, encoding every distinct sentence once. -> (n,)"""
     if len(pairs) == 0:
         raise ValueError("no pairs to score")
-    unique = list(dict.fromkeys([p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]))
-    emb = np.asarray(model.encode(unique))
-    if emb.shape[0] != len(unique):
-        raise ValueError(f"encode returned {emb.shape[0]} rows for {len(unique)} sentences")
-    row = {s: i for i, s in enumerate(unique)}
-    a = emb[[row[p.sentence1] for p in pairs]]
-    b = emb[[row[p.sentence2] for p in pairs]]
-    return cosine(a, b)
+    emb, row = _encode_unique(model, [p.sentence1 for p in pairs] + [p.sentence2 for p in pairs])
+    return cosine(emb[[row[p.sentence1] for p in pairs]], emb[[row[p.sentence2] for p in pairs]])
 
 
 pair_similarities = sts_predictions  # the name lessons 00, 02 and 09 use
@@ -60,15 +63,6 @@ def sts_interval(model: Encoder, pairs: Sequence[data.STSPair], **kw) -> Interva
 def lee_correlation(model: Encoder) -> float:
     """Spearman x 100 against the mean human ratings of the 1225 Lee document pairs."""
     return sts_spearman(model, data.lee_pairs())
-
-
-def _encode_unique(model: Encoder, sentences: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
-    """Encode each distinct sentence once. -> (u, d) vectors and {sentence: row}."""
-    unique = list(dict.fromkeys(sentences))
-    emb = np.asarray(model.encode(unique))
-    if emb.ndim != 2 or emb.shape[0] != len(unique):
-        raise ValueError(f"encode returned shape {emb.shape} for {len(unique)} sentences")
-    return emb, {s: i for i, s in enumerate(unique)}
 
 
 def triplet_correct(model: Encoder, triplets) -> np.ndarray:

@@ -20,7 +20,6 @@ def step_rng() -> random.Random:
     return random.Random(int(torch.randint(0, 2**31 - 1, (1,)).item()))
 
 
-
 def info_nce_for(block: int | None):
     """The InfoNCE of a step: `losses.info_nce` (the readable one: one (B, C) logits matrix), or with `block`,
     `losses_fast.info_nce_blocked` (the same value and gradient, `block` query rows at a time: no (B, C) matrix)."""

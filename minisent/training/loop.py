@@ -121,7 +121,6 @@ def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *,
                     checkpoint_every, resume, precision, grad_cache_chunk, compile)
 
 
-
 def _autocast_dtype(precision: str, dev: torch.device) -> torch.dtype | None:
     """The autocast dtype for `precision` on `dev`, or None for plain float32."""
     if precision not in ("auto", "fp32", "bf16", "fp16"):
@@ -133,7 +132,6 @@ def _autocast_dtype(precision: str, dev: torch.device) -> torch.dtype | None:
     if precision == "fp16" and dev.type != "cuda":
         raise ValueError(f"precision='fp16' needs a cuda device (got {dev.type}); use 'bf16' or 'fp32'")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
 
 
 def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev, seed,

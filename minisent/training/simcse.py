@@ -77,7 +77,6 @@ class SimCSEConfig:
         return asdict(self)
 
 
-
 # ---------------------------------------------------------------------------- the objectives
 def make_view(sentence: str, rng: random.Random, min_keep: float | None, p_delete: float) -> str:
     """One noisy view of a sentence: crop (when min_keep) then delete words (when p_delete > 0)."""

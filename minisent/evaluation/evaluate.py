@@ -9,7 +9,8 @@ The names the lessons use, from three files:
 
 Every score of a finite test set is one draw (another set would give another): each comes with a bootstrap interval.
 """
-from .leaderboard import LEADERBOARD_COLUMNS, evaluate_all, format_table, leaderboard_row, ties_within_noise  # noqa: F401
+from .leaderboard import (LEADERBOARD_COLUMNS, evaluate_all, format_table, leaderboard_row,  # noqa: F401
+                          ties_within_noise)
 from .metrics import (Interval, adjusted_mutual_info, adjusted_rand, best_threshold, bootstrap, cosine,  # noqa: F401
                       cosine_matrix, f1, mrr_at_k, ndcg_at_k, paired_bootstrap, recall_at_k, reciprocal_ranks,
                       spearman, v_measure)

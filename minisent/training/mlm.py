@@ -262,8 +262,8 @@ def mlm_sentences() -> tuple[list[str], list[str]]:
 
 def train_mlm(steps: int = DEFAULT_MLM_STEPS, *, tokenizer=None, sentences=None, config: dict | None = None,
               batch_size: int = DEFAULT_MLM_BATCH, lr: float = DEFAULT_MLM_LR, warmup: float = DEFAULT_MLM_WARMUP,
-              pooling: str = "mean", seed: int = 0, device=None, progress: bool = True, max_seconds: float | None = None,
-              eval_sentences=None) -> MLMRun:
+              pooling: str = "mean", seed: int = 0, device=None, progress: bool = True,
+              max_seconds: float | None = None, eval_sentences=None) -> MLMRun:
     """Pretrain a fresh SentenceEncoder with MLM (defaults: the course's BPE tokenizer and corpus).
 
     The history gets "unigram_entropy" (the no-context baseline) and, when `eval_sentences`

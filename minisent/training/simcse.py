@@ -131,7 +131,7 @@ class UnsupervisedSimCSE:
 
     def loss(self, z: torch.Tensor, block: int | None = None) -> tuple[torch.Tensor, dict]:
         """z (2B, d) -> (InfoNCE loss, metrics); under torchrun, with the negatives of every process.
-        block: compute the loss `block` rows at a time (`contrastive.info_nce_for`; gradient caching passes its chunk size)."""
+        block: the loss `block` rows at a time (`contrastive.info_nce_for`; gradient caching passes its chunk size)."""
         with float32_loss(z):
             za, zb = at_least_float32(gather_rows(z, self.parts)).chunk(2)  # (B, d) each (B: the global batch)
             loss = info_nce_for(block)(za, zb, self.temperature, symmetric=self.symmetric)
@@ -170,7 +170,7 @@ class SupervisedSimCSE:
 
     def loss(self, z: torch.Tensor, block: int | None = None) -> tuple[torch.Tensor, dict]:
         """z (3B, d) (or (2B, d) without hard negatives) -> (loss, metrics); under torchrun, all processes' rows.
-        block: compute the loss `block` rows at a time (`contrastive.info_nce_for`; gradient caching passes its chunk size)."""
+        block: the loss `block` rows at a time (`contrastive.info_nce_for`; gradient caching passes its chunk size)."""
         nce = info_nce_for(block)
         with float32_loss(z):
             z = at_least_float32(gather_rows(z, self.parts))

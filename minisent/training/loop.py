@@ -139,13 +139,12 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
          checkpoint_every=None, resume=True, precision="auto", grad_cache_chunk=None, compile=False) -> dict:
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    for name, every in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
+    for name, every in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every),
+                        ("grad_cache_chunk", grad_cache_chunk)):
         if every is not None and every < 1:
             raise ValueError(f"{name} must be >= 1 (or None), got {every}")
     if checkpoint_every is not None and checkpoint_dir is None:
         raise ValueError("checkpoint_every needs checkpoint_dir (where to write the checkpoints)")
-    if grad_cache_chunk is not None and grad_cache_chunk < 1:
-        raise ValueError(f"grad_cache_chunk must be >= 1 (or None), got {grad_cache_chunk}")
     if grad_cache_chunk and not all(hasattr(objective, a) for a in ("texts", "embed_texts", "loss")):
         raise ValueError(f"grad_cache_chunk needs an objective with texts / embed_texts / loss (minisent.training.gradcache), "
                          f"not {type(objective).__name__}")

@@ -72,7 +72,7 @@ def domain_rows() -> list[dict]:
 
 
 def main() -> int:
-    from minisent.evaluation.evaluate import format_table
+    from minisent.evaluation.leaderboard import format_table
 
     t0 = time.perf_counter()
     text = ("## lesson 12: quality vs speed, and domain adaptation\n\n"

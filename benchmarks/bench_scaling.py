@@ -11,7 +11,7 @@ Rows:
   DDP 2 processes / 1 process  seconds per step of `fit` at global batch 128, 2 gloo processes launched by torchrun
                                vs one process (CPU; both processes share the machine's cores)
 On a GPU (`--gpu`, run by benchmarks/gpu_check.sh): sentences/s and peak memory of the GPU recipe's model
-(simcse.GPU_MODEL, batch 512) in fp32, bf16 and fp16 autocast, with torch.compile, with gradient caching at
+(simcse_cli.GPU_MODEL, batch 512) in fp32, bf16 and fp16 autocast, with torch.compile, with gradient caching at
 batch 4096, and under torchrun as 1-process DDP.
 Model: the course's SimCSE architecture (d=128, 2 layers, BPE, max 64 tokens), random start, dropout 0.1,
 on the offline corpus. Cached memory must stay flat: at 4096 within 1.5x of batch 64.
@@ -115,15 +115,15 @@ def ddp_step_seconds(nproc: int, steps: int, device: str = "cpu") -> float:
 
 
 def ddp_worker(steps: int, device: str = "cpu") -> None:
-    from minisent.training import distributed, simcse
-    from minisent.training.train import fit
+    from minisent.training import distributed, simcse, simcse_cli
+    from minisent.training.loop import fit
 
     with distributed.process_group(device) as dev:
         if dev == "cpu":
             enc, batch = simcse.start_encoder("random", dropout=0.1, device=dev, progress=False), TIME_BATCH
         else:  # the GPU recipe's model and batch
             from dataclasses import replace
-            enc, batch = simcse.gpu_encoder(replace(simcse.GPU_CONFIG, start="random"), dev, False), GPU_BATCH
+            enc, batch = simcse_cli.gpu_encoder(replace(simcse_cli.GPU_CONFIG, start="random"), dev, False), GPU_BATCH
         batches = simcse.SentenceBatches(simcse.unsup_sentences(), batch)
         h = fit(enc, simcse.UnsupervisedSimCSE(0.05), batches, steps, device=dev, progress=False)
         if distributed.is_main():
@@ -141,11 +141,11 @@ def gpu_rows(steps: int = 12) -> list[dict]:
 
     import torch
 
-    from minisent.training import simcse
-    from minisent.training.train import fit
+    from minisent.training import simcse, simcse_cli
+    from minisent.training.loop import fit
 
     sentences = simcse.unsup_sentences()
-    start = simcse.gpu_encoder(replace(simcse.GPU_CONFIG, start="random"), "cuda", progress=False)
+    start = simcse_cli.gpu_encoder(replace(simcse_cli.GPU_CONFIG, start="random"), "cuda", progress=False)
     settings = [("fp32", GPU_BATCH, {"precision": "fp32"}), ("bf16 autocast", GPU_BATCH, {"precision": "bf16"}),
                 ("fp16 autocast + GradScaler", GPU_BATCH, {"precision": "fp16"}),
                 ("bf16 + torch.compile", GPU_BATCH, {"precision": "bf16", "compile": True}),

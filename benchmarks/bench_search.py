@@ -162,7 +162,7 @@ def run(device: str = "cpu", quick: bool = False, encoder: str = "auto") -> list
 
 
 def main(argv=None) -> int:
-    from minisent.evaluation.evaluate import format_table
+    from minisent.evaluation.leaderboard import format_table
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu")

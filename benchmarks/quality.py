@@ -153,7 +153,7 @@ def write_section(text: str, name: str = "quality", results: Path = HERE / "RESU
 
 def main() -> int:
     from minisent import data
-    from minisent.evaluation.evaluate import format_table
+    from minisent.evaluation.leaderboard import format_table
 
     t0 = time.perf_counter()
     models: dict = {}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 def _cmd_data(args) -> int:
     from . import data
-    from .evaluation.evaluate import format_table
+    from .evaluation.leaderboard import format_table
 
     rows = data.corpus_stats()
     print("Offline corpora (built from the files gensim ships; cached in data/cache/):")
@@ -54,7 +54,7 @@ def _load_pairs(args):
 
 
 def _cmd_eval(args) -> int:
-    from .evaluation.evaluate import sts_spearman
+    from .evaluation.tasks import sts_spearman
     from .models import load_model
 
     pairs = _load_pairs(args)
@@ -68,7 +68,7 @@ def _cmd_eval(args) -> int:
 
 def _cmd_demo(args) -> int:
     from . import data
-    from .evaluation.evaluate import LEADERBOARD_COLUMNS, evaluate_all, format_table, ties_within_noise
+    from .evaluation.leaderboard import LEADERBOARD_COLUMNS, evaluate_all, format_table, ties_within_noise
     from .models import baseline_names, load_model
 
     t0 = time.perf_counter()
@@ -95,7 +95,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from .evaluation.search import search_wiki
+    from .evaluation.index import search_wiki
     from .models import load_model
 
     for score, sentence in search_wiki(load_model(args.model), args.query, args.model, top_k=args.top_k):
@@ -125,10 +125,10 @@ def _cmd_train(args) -> int:
 
 # objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads
 TRAINERS = {
-    "mlm": ("training.train", "train_mlm_cli"),
+    "mlm": ("training.mlm", "train_mlm_cli"),
     "triplet": ("training.siamese", "train_triplet_cli"),
-    "simcse": ("training.simcse", "train_simcse_cli"),
-    "simcse-sup": ("training.simcse", "train_simcse_sup_cli"),
+    "simcse": ("training.simcse_cli", "train_simcse_cli"),
+    "simcse-sup": ("training.simcse_cli", "train_simcse_sup_cli"),
 }
 SCALABLE = ("simcse", "simcse-sup")  # objectives with gradient caching, gathered negatives under torchrun, AMP flags
 

@@ -35,7 +35,7 @@ MODELS: dict[str, BuiltIn] = {
     "sif-fasttext": BuiltIn("SIF-weighted fastText average, first principal component removed (lesson 02)",
                             "wordvec", "build_baseline", ("sif-fasttext",)),
     "mlm": BuiltIn("the tiny Transformer after masked-LM pretraining, mean pooling (lesson 03)",
-                   "training.train", "pretrained_mlm"),
+                   "training.mlm", "pretrained_mlm"),
     "simcse": BuiltIn("unsupervised SimCSE (crop + word-deletion noise, SIF-weighted pooling) on the tiny Transformer (lesson 07)",
                       "training.simcse", "pretrained_simcse"),
     "simcse-sup": BuiltIn("supervised SimCSE on the NLI triplets, contradictions as hard negatives (lesson 08)",

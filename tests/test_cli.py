@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from minisent.__main__ import main
-from minisent.evaluation.evaluate import LEADERBOARD_COLUMNS
+from minisent.evaluation.leaderboard import LEADERBOARD_COLUMNS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -86,10 +86,10 @@ def test_demo_prints_a_leaderboard_with_tfidf():
 
 def test_search_prints_the_nearest_sentences(monkeypatch, tmp_path, capsys):
     from minisent import data
-    from minisent.evaluation import search
+    from minisent.evaluation import index
 
-    corpus = search.wiki_corpus()[:800]
-    monkeypatch.setattr(search, "wiki_corpus", lambda: corpus)
+    corpus = index.wiki_corpus()[:800]
+    monkeypatch.setattr(index, "wiki_corpus", lambda: corpus)
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
     assert main(["search", corpus[42], "--model", "tfidf", "--top-k", "2"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -39,7 +39,7 @@ def build(name: str):
     if name in BASELINES:
         preset, options = BASELINES[name]
         return AveragingEncoder(_vectors(preset), reference_sentences=SENTENCES, **options)
-    if MODELS[name].module in ("training.train", "training.simcse", "training.distill", "training.domain"):
+    if MODELS[name].module in ("training.mlm", "training.simcse", "training.distill", "training.domain"):
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1)
     if MODELS[name].module == "training.clm":                 # the causal Transformer, last-token pooling
         return tiny_encoder(bpe_tokenizer(SENTENCES, vocab_size=90), d_model=16, n_layers=2, seed=1, causal=True,

@@ -17,7 +17,7 @@ import torch.multiprocessing as mp
 from minisent.training import distributed
 from minisent.training.simcse import SupervisedSimCSE, UnsupervisedSimCSE
 from minisent.text.tokenize import BPETokenizer
-from minisent.training.train import fit
+from minisent.training.loop import fit
 
 from test_simcse import SENTENCES, tiny
 

@@ -9,7 +9,8 @@ import torch.nn as nn
 from conftest import tiny_encoder
 from minisent.training.mlm import MLMBatches, MLMObjective
 from minisent.text.tokenize import BPETokenizer
-from minisent.training.train import CHECKPOINT_FILE, fit
+from minisent.training.checkpoint import CHECKPOINT_FILE
+from minisent.training.loop import fit
 
 SENTENCES = [
     "the cat sat on the mat .", "the dog sat on the rug .", "a cat and a dog played in the garden .",

@@ -8,7 +8,7 @@ from conftest import bpe_tokenizer, tiny_encoder
 from minisent.training.clm import PROMPT_EOL, NextTokenPrediction, Prompted, next_token_loss
 from minisent.nn.pooling import Pooling, pool, position_weighted_mean_pool
 from minisent.training.simcse import SentenceBatches
-from minisent.training.train import fit
+from minisent.training.loop import fit
 
 SENTENCES = ["the cat sat on the mat", "a dog barked at the cat all night", "the river flooded the town",
              "stocks rose", "a bird sang in the old garden today", "the dog slept", "rain fell on the quiet town",

@@ -8,7 +8,7 @@ import torch
 
 from minisent.training import gradcache
 from minisent.training.simcse import SentenceBatches, SupervisedSimCSE, UnsupervisedSimCSE
-from minisent.training.train import fit
+from minisent.training.loop import fit
 
 from test_simcse import SENTENCES, tiny, tok  # noqa: F401  (tok is a fixture)
 
@@ -145,12 +145,12 @@ def test_bad_chunk_size(tok):
 
 def test_pair_metrics_without_a_batch_by_batch_matrix_equal_the_matrix_ones():
     """Large batches log their metrics block by block (no (B, B) matrix): the same numbers as the full matrix."""
-    from minisent.training.simcse import _pair_metrics
+    from minisent.training.contrastive import pair_metrics
 
     g = torch.Generator().manual_seed(0)
     b = torch.randn(50, 8, generator=g)
     a = torch.cat([b[:20] + 0.1 * torch.randn(20, 8, generator=g), torch.randn(30, 8, generator=g)])
-    got = _pair_metrics(a, b, block=7)
+    got = pair_metrics(a, b, block=7)
     cos = torch.nn.functional.normalize(a, dim=1) @ torch.nn.functional.normalize(b, dim=1).T
     off = cos[~torch.eye(50, dtype=torch.bool)]
     assert got["acc"] == pytest.approx((cos.argmax(1) == torch.arange(50)).float().mean().item())

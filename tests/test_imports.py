@@ -95,7 +95,7 @@ LAYERS = [
     {"data", "text"},                                          # sentences and tokenizers (lessons 00, 03)
     {"wordvec", "nn", "losses", "losses_fast"},               # the models and losses built by hand (01-05)
     {"evaluation", "pretrained"},                              # measuring any Encoder (00, 09); published weights (13)
-    {"training"},                                              # objectives and the loop (06-08, 10)
+    {"training"},                                              # the loop and one file per objective (03, 06-08, 10-12)
     {"models"},                                                # the registry of built-in models
     {"exercises", "__main__", ""},                             # checkers for students; the CLI; the package itself
 ]
@@ -118,3 +118,15 @@ def test_no_module_imports_a_layer_above_its_own():
 
 def test_no_import_cycle_even_through_lazy_imports():
     assert find_cycle(lazy=True) is None, " -> ".join(find_cycle(lazy=True))
+
+
+# Inside training/: the loop and its helpers know nothing of any objective (they sit below every recipe).
+TRAINING_GENERIC = {"loop", "checkpoint", "cache", "gradcache", "distributed", "sampler"}
+
+
+def test_the_generic_training_pieces_import_no_objective():
+    generic = {f"minisent.training.{name}" for name in TRAINING_GENERIC}
+    assert generic <= set(MODULES)
+    found = [f"{m} -> {n}" for m in sorted(generic) for n in sorted(imports(m, lazy=True))
+             if n.startswith("minisent.training.") and n not in generic]
+    assert found == []

@@ -7,7 +7,7 @@ from conftest import BagOfLetters
 
 from minisent.evaluation import evaluate
 from minisent.data import STSPair
-from minisent.evaluation.evaluate import Interval
+from minisent.evaluation.metrics import Interval
 
 
 def test_interval_prints_and_compares():

@@ -195,7 +195,8 @@ def test_a_damaged_model_folder_is_one_error_naming_the_file(damage, tok, tmp_pa
 @pytest.mark.parametrize("damage", ["empty weights", "random-byte weights", "empty head"])
 def test_load_or_train_replaces_a_damaged_complete_cache(damage, tok, tmp_path):
     from minisent.training.mlm import MLMObjective
-    from minisent.training.train import MLMRun, load_or_train
+    from minisent.training.cache import load_or_train
+    from minisent.training.mlm import MLMRun
 
     def run(seed):
         enc = tiny(tok, seed=seed)
@@ -238,7 +239,7 @@ def test_a_save_that_fails_halfway_leaves_the_old_model(tok, tmp_path, monkeypat
 
 
 def test_a_save_replaces_the_whole_folder_and_never_a_foreign_one(tok, tmp_path):
-    from minisent.training.train import save_with_history
+    from minisent.training.cache import save_with_history
 
     folder = tmp_path / "model"
     save_with_history(tiny(tok, seed=1), {"loss": [1.0]}, folder)
@@ -255,7 +256,7 @@ def test_a_save_replaces_the_whole_folder_and_never_a_foreign_one(tok, tmp_path)
 
 # ------------------------------------------------------------------ 5. train --out EXISTING refuses
 def test_train_refuses_an_existing_out_unless_overwrite(tok, tmp_path, monkeypatch, capsys):
-    import minisent.training.train as train_mod
+    import minisent.training.mlm as train_mod
     from minisent.__main__ import main
 
     folder = tmp_path / "model"

@@ -234,14 +234,15 @@ def test_search_index_keeps_sparse_vectors_sparse():
 
 def test_search_wiki_finds_a_wikipedia_sentence_and_caches(monkeypatch, tmp_path):
     from minisent import data
+    from minisent.evaluation import index
 
-    corpus = search.wiki_corpus()[:1500]
-    monkeypatch.setattr(search, "wiki_corpus", lambda: corpus)
+    corpus = index.wiki_corpus()[:1500]
+    monkeypatch.setattr(index, "wiki_corpus", lambda: corpus)
     monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
-    first = search.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False)
+    first = index.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False)
     assert first[0][1] == corpus[123] and first[0][0] == pytest.approx(1.0, abs=1e-5)
     cached = list((tmp_path / "search").glob("tfidf-*.npz"))
     assert len(cached) == 1
-    assert search.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False) == first
+    assert index.search_wiki(TfidfEncoder(), corpus[123], "tfidf", top_k=3, show_progress=False) == first
     with pytest.raises(ValueError, match="empty query"):
         search.search_wiki(TfidfEncoder(), "", "tfidf")

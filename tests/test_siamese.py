@@ -9,11 +9,11 @@ import torch
 
 import minisent
 from conftest import tiny_encoder
-from minisent.training import siamese
+from minisent.training import siamese, triplet_data
 from minisent.data import NLITriplet
 from minisent.data.triplets import section_triplets
 from minisent.nn.encoder import SentenceEncoder
-from minisent.evaluation.evaluate import triplet_accuracy
+from minisent.evaluation.tasks import triplet_accuracy
 from minisent.models import load_model
 from minisent.text.tokenize import WordTokenizer
 from minisent.nn.transformer import TransformerConfig
@@ -142,14 +142,14 @@ def test_held_out_articles_never_reach_a_training_batch():
 
 
 def test_section_batches_draw_training_sections_only():
-    tree = siamese.training_sections()
+    tree = triplet_data.training_sections()
     _, held = section_triplets()
     labels = siamese.section_labels()
     held_articles = {labels[s].split(" / ")[0] for t in held for s in (t.anchor, t.positive, t.negative)}
     assert len(tree) >= 50 and held_articles.isdisjoint(tree)
     assert all(len(secs) >= 2 and all(len(v) >= 4 for v in secs.values()) for secs in tree.values())
     tok = WordTokenizer.train([s for secs in tree.values() for v in secs.values() for s in v], vocab_size=500)
-    batches = siamese.SectionBatches(tok, tree, articles=2, sections=3, per_section=4, seed=0)
+    batches = triplet_data.SectionBatches(tok, tree, articles=2, sections=3, per_section=4, seed=0)
     for batch in itertools.islice(batches, 20):
         sents, lab = batch["sentences"], batch["labels"]
         counts = np.bincount(lab.numpy())

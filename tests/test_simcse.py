@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import tiny_encoder
-from minisent.training import simcse
+from minisent.training import simcse, simcse_cli, start
 from minisent.data import NLITriplet
 from minisent.training.sampler import normalize_text
 from minisent.training.simcse import (SentenceBatches, SimCSEConfig, SupervisedSimCSE, TripletBatches, UnsupervisedSimCSE,
@@ -175,12 +175,12 @@ def test_resumed_simcse_run_equals_uninterrupted(tok, tmp_path):
         if step == 5:
             raise Stop
 
-    from minisent.training import train
+    from minisent.training import loop
 
     with pytest.raises(Stop):
         enc = copy.deepcopy(start)
         enc.backbone.set_dropout(cfg.dropout)
-        train.fit(enc, UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length),
+        loop.fit(enc, UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.max_length),
                   SentenceBatches(SENTENCES, cfg.batch_size, seed=cfg.seed), cfg.steps, lr=cfg.lr, device="cpu",
                   progress=False, checkpoint_dir=tmp_path, checkpoint_every=2, callback=stop)
     resumed, _ = train_simcse(cfg, encoder=tiny(tok, seed=5), sentences=SENTENCES, device="cpu", progress=False,
@@ -236,11 +236,12 @@ def test_config_overrides_and_errors(tok):
 def test_cli_saves_an_encoder_that_loads(tok, tmp_path, monkeypatch, capsys):
     import minisent
 
-    monkeypatch.setattr(simcse, "start_encoder", lambda *a, **k: tiny(tok))
-    monkeypatch.setattr(simcse, "unsup_sentences", lambda: SENTENCES)
-    monkeypatch.setattr(simcse, "sts_eval_fn", lambda **k: (lambda m: {"mini-STS": 1.0, "Lee": 2.0}))
-    monkeypatch.setattr(simcse, "DEFAULT_CONFIG", SimCSEConfig(batch_size=16, max_length=32, start="random"))
-    enc, h = simcse.train_simcse_cli(tmp_path / "out", steps=3, device="cpu")
+    for module in (simcse, simcse_cli):
+        monkeypatch.setattr(module, "start_encoder", lambda *a, **k: tiny(tok))
+        monkeypatch.setattr(module, "unsup_sentences", lambda: SENTENCES)
+    monkeypatch.setattr(simcse_cli, "sts_eval_fn", lambda **k: (lambda m: {"mini-STS": 1.0, "Lee": 2.0}))
+    monkeypatch.setattr(simcse_cli, "DEFAULT_CONFIG", SimCSEConfig(batch_size=16, max_length=32, start="random"))
+    enc, h = simcse_cli.train_simcse_cli(tmp_path / "out", steps=3, device="cpu")
     assert len(h["loss"]) == 3
     loaded = minisent.load(tmp_path / "out")
     assert np.allclose(loaded.encode(SENTENCES[:4]), enc.encode(SENTENCES[:4]), atol=1e-6)
@@ -249,10 +250,9 @@ def test_cli_saves_an_encoder_that_loads(tok, tmp_path, monkeypatch, capsys):
 
 def test_random_start_options(tok, monkeypatch):
     """start_encoder("random"): width, token-embedding scale, and SIF weights counted on the sentences given."""
-    from minisent.text import tokenize
     from minisent.nn.pooling import sif_token_weights
 
-    monkeypatch.setattr(tokenize, "corpus_bpe", lambda progress=True: tok)
+    monkeypatch.setattr(start, "corpus_bpe", lambda progress=True: tok)
     enc = simcse.start_encoder("random", d_model=32, pooling="weighted_mean", embedding_std=1.0, sentences=SENTENCES,
                                dropout=0.2)
     emb = enc.backbone.tok_emb.weight

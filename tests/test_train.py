@@ -10,7 +10,8 @@ from conftest import tiny_encoder
 from minisent.nn.encoder import SentenceEncoder
 from minisent.training.mlm import IGNORE, MLMBatches, MLMObjective, evaluate_mlm, fill_mask, mask_tokens, unigram_entropy
 from minisent.text.tokenize import CLS_ID, MASK_ID, SEP_ID, BPETokenizer, pad_batch
-from minisent.training.train import MLMRun, fit, lr_at, train_mlm
+from minisent.training.loop import fit, lr_at
+from minisent.training.mlm import MLMRun, train_mlm
 
 SENTENCES = [
     "the cat sat on the mat .",
@@ -135,7 +136,7 @@ def test_train_mlm_fill_mask_and_run_save_load(tok, tmp_path):
 
 
 def test_load_or_train_trains_once_then_loads(tmp_path):
-    from minisent.training.train import load_or_train
+    from minisent.training.cache import load_or_train
 
     calls = []
 

@@ -133,7 +133,7 @@ def test_oov_skip_and_empty_sentences(tiny_kv):
     with pytest.warns(UserWarning):
         z = sif.encode(["unicorn", "the cat"])
     np.testing.assert_array_equal(z[0], 0.0)
-    from minisent.evaluation.evaluate import cosine
+    from minisent.evaluation.metrics import cosine
     assert cosine(z[:1], z[1:])[0] == 0.0
 
 

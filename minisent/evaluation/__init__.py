@@ -1,1 +1,2 @@
-"""Measuring: metrics with bootstrap intervals, the yardsticks (evaluate) and semantic search (search)."""
+"""Measuring: metrics with bootstrap intervals (metrics), the yardsticks (tasks, leaderboard) and semantic search
+(nearest, clustering, index); `evaluate` and `search` gather the names the lessons use."""

@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from .tokenize import PAD, Tokenizer
+from .base import PAD, Tokenizer
 
 UNK, CLS, SEP, MASK = "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 MAX_WORD_CHARS = 100  # longer words are not even tried: they become [UNK]

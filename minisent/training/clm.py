@@ -31,6 +31,7 @@ from ..contract import DEFAULT_BATCH_SIZE
 from ..inputs import check_sentences
 from ..nn.encoder import SentenceEncoder
 from ..text.tokenize import pad_batch
+from .cache import cached_encoder
 
 PROMPT_EOL = 'This sentence : "{}" means in one word:"'
 
@@ -149,19 +150,17 @@ def _gpt_cache(prefix: str, *parts):
 
 def pretrained_clm(device=None, progress: bool = True) -> SentenceEncoder:
     """The next-token pre-trained causal encoder (last-token pooling), trained on first use, cached in data/cache/."""
-    from .simcse import _cached
-
-    return _cached(_gpt_cache("clm_default"), lambda: train_gpt(device=device, progress=progress), device, progress)
+    return cached_encoder(_gpt_cache("clm_default"), lambda: train_gpt(device=device, progress=progress), device)
 
 
 def pretrained_gpt(device=None, progress: bool = True) -> SentenceEncoder:
     """`pretrained_clm()` + unsupervised SimCSE with last-token pooling (GPT_SIMCSE), trained once, cached."""
-    from .simcse import DEFAULT_CONFIG, _cached, train_simcse
+    from .simcse import DEFAULT_CONFIG, train_simcse
 
     def fine_tune():
         start = pretrained_clm(device=device, progress=progress)
         cfg = replace(DEFAULT_CONFIG, **GPT_SIMCSE)
         return train_simcse(cfg, encoder=start, device=device, progress=progress)
 
-    return _cached(_gpt_cache("gpt_default", GPT_SIMCSE), fine_tune, device, progress)
+    return cached_encoder(_gpt_cache("gpt_default", GPT_SIMCSE), fine_tune, device)
 

@@ -300,11 +300,6 @@ def _cache_dir(prefix: str, *recipe_parts) -> Path:
     return cache_dir(prefix, SIMCSE_CACHE_VERSION, *recipe_parts)
 
 
-def _cached(path: Path, train, device, progress) -> SentenceEncoder:
-    """`cache.cached_encoder` (clm.py calls it by this name)."""
-    return cached_encoder(path, train, device)
-
-
 def pretrained_simcse(device=None, progress: bool = True) -> SentenceEncoder:
     """The course's unsupervised SimCSE encoder (DEFAULT_CONFIG), trained on first use, then read from data/cache/."""
     return cached_encoder(_cache_dir("simcse_default", DEFAULT_CONFIG.to_dict()),

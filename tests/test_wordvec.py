@@ -312,6 +312,16 @@ def test_sgns_same_seed_same_vectors_and_learns(device, tiny_tokens):
     assert a.get_vecattr("the", "count") == sum(s.count("the") for s in tiny_tokens)
 
 
+def test_sgns_fused_adam_equals_plain_adam(monkeypatch, tiny_tokens):
+    import minisent.wordvec.sgns as sgns
+    kw = dict(dim=16, min_count=2, steps=30, batch_size=256, device="cpu", progress=False)
+    fused, fused_losses = wordvec.train_sgns(tiny_tokens, seed=0, **kw)
+    monkeypatch.setattr(sgns, "_adam", lambda params, lr, dev: torch.optim.Adam(params, lr=lr))
+    plain, plain_losses = wordvec.train_sgns(tiny_tokens, seed=0, **kw)
+    np.testing.assert_allclose(fused.vectors, plain.vectors, rtol=1e-4, atol=1e-5)   # float rounding only
+    np.testing.assert_allclose(fused_losses, plain_losses, rtol=1e-5)
+
+
 def test_sgns_restores_torch_threads(tiny_tokens):
     before = torch.get_num_threads()
     wordvec.train_sgns(tiny_tokens[:50], dim=4, min_count=1, steps=2, batch_size=16, device="cpu", progress=False)

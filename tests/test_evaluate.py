@@ -138,3 +138,17 @@ def test_format_table():
     table = evaluate.format_table([{"model": "a", "score": 1.234}, {"model": "b", "extra": None}])
     assert table.splitlines() == ["| model | score | extra |", "|---|---|---|", "| a | 1.23 |  |", "| b |  |  |"]
     assert evaluate.format_table([]) == "(no rows)"
+
+
+def test_average_ranks_equal_scipy_rankdata_and_spearman_equals_scipy():
+    from scipy.stats import rankdata, spearmanr
+
+    from minisent.evaluation.metrics import average_ranks
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(2, 200))
+        x = rng.integers(0, int(rng.integers(1, 12)), n).astype(float)      # many ties, sometimes constant
+        y = np.round(rng.normal(size=n), int(rng.integers(0, 3)))
+        assert np.array_equal(average_ranks(x), rankdata(x))
+        expected = 0.0 if np.ptp(x) == 0 or np.ptp(y) == 0 else 100 * spearmanr(x, y).statistic
+        assert evaluate.spearman(x, y) == pytest.approx(expected, abs=1e-9)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
-from scipy.stats import spearmanr
 from sklearn.metrics import (adjusted_mutual_info_score, adjusted_rand_score, precision_recall_curve,
                              v_measure_score)
 
@@ -48,7 +47,23 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
         raise ValueError(f"spearman needs two equally long sequences of >= 2 values, got {len(x)} and {len(y)}")
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return 0.0
-    return float(spearmanr(x, y).statistic * 100)
+    rx, ry = average_ranks(x), average_ranks(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    return float(100 * (rx @ ry) / np.sqrt((rx @ rx) * (ry @ ry)))   # Pearson correlation of the ranks
+
+
+def average_ranks(a: np.ndarray) -> np.ndarray:
+    """(n,) -> (n,) ranks 1..n, tied values sharing the mean of their ranks (scipy's rankdata, in numpy:
+    a bootstrap calls spearman thousands of times, and this is several times faster than scipy's checks)."""
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    first = np.r_[True, s[1:] != s[:-1]]               # (n,) True where a run of equal values starts
+    group = np.cumsum(first) - 1                       # (n,) run number of each sorted value
+    starts = np.flatnonzero(first)                     # (g,) sorted position where each run starts
+    sizes = np.diff(np.r_[starts, len(a)])             # (g,) run lengths
+    ranks = np.empty(len(a))
+    ranks[order] = (starts + (sizes + 1) / 2)[group]   # a run at positions i..i+k-1 shares rank i + (k + 1) / 2
+    return ranks
 
 
 # ------------------------------------------------------------------------- uncertainty

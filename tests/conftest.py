@@ -1,10 +1,38 @@
-"""Shared test fixtures."""
+"""Shared test fixtures, and the background warm-up of a full run."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from minisent.device import available_devices, seed_everything
 
 DEVICES = available_devices()  # e.g. ["cuda", "cpu"]; tests that touch tensors run on each
+
+
+# ------------------------------------------------------------------ the warm-up beside a full run
+# The lessons train about ten CPU-minutes of models on first use (word vectors, MLM, SimCSE, DAN, GPT, the
+# students), one thread each. When a run holds the unit tests and two or more notebooks, a second process
+# (`python -m minisent warm`) trains them in lesson order on the second core while the unit tests and the first
+# lessons run; a lesson that gets to a model first trains it itself, and whichever comes second waits on the
+# cache's lock and reads the copy (`minisent.data.cache_lock`). The models are the same either way (seeded,
+# one thread). MINISENT_WARM=0 switches it off.
+_warm = None
+
+
+def pytest_collection_finish(session):
+    global _warm
+    notebooks = {str(item.fspath) for item in session.items if str(item.fspath).endswith(".ipynb")}
+    if len(notebooks) >= 2 and os.environ.get("MINISENT_WARM", "1") != "0" and _warm is None:
+        _warm = subprocess.Popen([sys.executable, "-m", "minisent", "warm", "--quiet"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pytest_sessionfinish(session):
+    if _warm is not None and _warm.poll() is None:  # unfinished (a short run): its partial work is never kept
+        _warm.terminate()
+        _warm.wait()
 
 
 @pytest.fixture(params=DEVICES)

@@ -17,22 +17,47 @@ DEVICES = available_devices()  # e.g. ["cuda", "cpu"]; tests that touch tensors 
 # (`python -m minisent warm`) trains them in lesson order on the second core while the unit tests and the first
 # lessons run; a lesson that gets to a model first trains it itself, and whichever comes second waits on the
 # cache's lock and reads the copy (`minisent.data.cache_lock`). The models are the same either way (seeded,
-# one thread). MINISENT_WARM=0 switches it off.
+# one thread). While it runs, everything encodes on one thread (MINISENT_ENCODE_THREADS=1, inherited by the
+# lessons' kernels; see minisent.threads): two 2-thread jobs on two cores slowed lessons 04 and 06 by 3-4x.
+# MINISENT_WARM=0 switches the warm-up off.
 _warm = None
+_ENV = "MINISENT_ENCODE_THREADS"
 
 
 def pytest_collection_finish(session):
     global _warm
     notebooks = {str(item.fspath) for item in session.items if str(item.fspath).endswith(".ipynb")}
     if len(notebooks) >= 2 and os.environ.get("MINISENT_WARM", "1") != "0" and _warm is None:
+        _set_encode_threads("1")
         _warm = subprocess.Popen([sys.executable, "-m", "minisent", "warm", "--quiet"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def pytest_runtest_setup(item):
+    global _warm
+    if _warm is not None and _warm.poll() is not None:  # the warm-up is done: both cores are free again
+        _warm = None
+        _set_encode_threads(_env_before)
 
 
 def pytest_sessionfinish(session):
     if _warm is not None and _warm.poll() is None:  # unfinished (a short run): its partial work is never kept
         _warm.terminate()
         _warm.wait()
+
+
+_env_before = os.environ.get(_ENV)
+
+
+def _set_encode_threads(value):
+    """MINISENT_ENCODE_THREADS for this process and the kernels and subprocesses it starts (None: unset)."""
+    from minisent import threads
+
+    if value is None:
+        os.environ.pop(_ENV, None)
+    else:
+        os.environ[_ENV] = value
+    threads.ENCODE_THREADS = int(value) if value is not None else min(2, os.cpu_count() or 1)
 
 
 @pytest.fixture(params=DEVICES)

@@ -17,9 +17,8 @@ weights of a 1- and a 2-thread run differ by 2e-6, and the course's stored numbe
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import os
+from contextlib import contextmanager
 
 import torch
 

@@ -20,33 +20,35 @@ DEVICES = available_devices()  # e.g. ["cuda", "cpu"]; tests that touch tensors 
 # one thread). While it runs, everything encodes on one thread (MINISENT_ENCODE_THREADS=1, inherited by the
 # lessons' kernels; see minisent.threads): two 2-thread jobs on two cores slowed lessons 04 and 06 by 3-4x.
 # MINISENT_WARM=0 switches the warm-up off.
-_warm = None
 _ENV = "MINISENT_ENCODE_THREADS"
 
 
-def pytest_collection_finish(session):
-    global _warm
-    notebooks = {str(item.fspath) for item in session.items if str(item.fspath).endswith(".ipynb")}
-    if len(notebooks) >= 2 and os.environ.get("MINISENT_WARM", "1") != "0" and _warm is None:
+class _WarmUp:
+    """The background `python -m minisent warm` of a full run (registered as a plugin, so that its hooks see
+    the notebooks' cells too, not only the items under tests/)."""
+
+    def __init__(self):
+        self.before = os.environ.get(_ENV)
         _set_encode_threads("1")
-        _warm = subprocess.Popen([sys.executable, "-m", "minisent", "warm", "--quiet"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen([sys.executable, "-m", "minisent", "warm", "--quiet"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pytest_runtest_setup(self, item):
+        if self.process is not None and self.process.poll() is not None:  # done: both cores are free again
+            self.process = None
+            _set_encode_threads(self.before)
+
+    def pytest_sessionfinish(self, session):
+        if self.process is not None and self.process.poll() is None:  # a short run: unfinished work is never kept
+            self.process.terminate()
+            self.process.wait()
 
 
-def pytest_runtest_setup(item):
-    global _warm
-    if _warm is not None and _warm.poll() is not None:  # the warm-up is done: both cores are free again
-        _warm = None
-        _set_encode_threads(_env_before)
-
-
-def pytest_sessionfinish(session):
-    if _warm is not None and _warm.poll() is None:  # unfinished (a short run): its partial work is never kept
-        _warm.terminate()
-        _warm.wait()
-
-
-_env_before = os.environ.get(_ENV)
+def pytest_collection_finish(session):
+    notebooks = {str(item.fspath) for item in session.items if str(item.fspath).endswith(".ipynb")}
+    plugins = session.config.pluginmanager
+    if len(notebooks) >= 2 and os.environ.get("MINISENT_WARM", "1") != "0" and not plugins.has_plugin("minisent-warm"):
+        plugins.register(_WarmUp(), "minisent-warm")
 
 
 def _set_encode_threads(value):

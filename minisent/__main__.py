@@ -7,6 +7,7 @@
     python -m minisent train mlm|triplet|simcse|simcse-sup --out DIR
     python -m minisent download stsb                optional public sets (needs internet)
     python -m minisent models                       the built-in models, one line each
+    python -m minisent warm                         train and cache every model the lessons use, now
 """
 from __future__ import annotations
 
@@ -148,6 +149,17 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _cmd_warm(args) -> int:
+    from . import data
+    from .models import warm_cache
+
+    start = time.time()
+    warm_cache(report=(lambda line: None) if args.quiet else (lambda line: print(line, flush=True)))
+    if not args.quiet:
+        print(f"every model the lessons use is cached under {data.CACHE_DIR} ({time.time() - start:.0f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m minisent", description="minisent: sentence embeddings from scratch")
     sub = p.add_subparsers(dest="command", required=True)
@@ -196,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("models", help="list the built-in models with a one-line description each")
     s.set_defaults(func=_cmd_models)
+
+    s = sub.add_parser("warm", help="train and cache every model the lessons use (about 10 CPU-minutes once; "
+                                    "seconds when cached)")
+    s.add_argument("--quiet", action="store_true", help="print nothing")
+    s.set_defaults(func=_cmd_warm)
     return p
 
 

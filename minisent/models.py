@@ -90,3 +90,35 @@ def load_model(name_or_dir: str):
     hint = "" if path.suffix == "" and "/" not in name_or_dir else f" (no directory {path} exists)"
     raise ValueError(f"unknown model {name_or_dir!r}{hint}; use one of {', '.join(baseline_names())} "
                      f"or a directory written by SentenceEncoder.save")
+
+
+# What the lessons train on first use, in the order they first need it (word vectors: lesson 01; mlm: 03;
+# simcse, simcse-sup: 07-09; dan, gpt-lm, gpt: 11; the students and the news models: 12). Each entry is a
+# built-in name, or (description, module, function, kwargs) for a lesson's own cached variant.
+WARM_ORDER: list = [
+    ("word vectors: cbow (lesson 01)", "wordvec", "train_vectors", {"name": "cbow", "progress": False}),
+    "sif-word2vec", "sif-fasttext", "mlm", "simcse", "simcse-sup", "dan", "gpt-lm", "gpt",
+    "simcse-small", "simcse-static", "simcse-news",
+    ("simcse-news with replay (lesson 12)", "training.domain", "pretrained_news",
+     {"source_share": 0.5, "progress": False}),
+]
+
+
+def warm_cache(report=print) -> list[str]:
+    """Train and cache everything of WARM_ORDER that is not cached yet, in that order; -> what it went through.
+
+    `python -m minisent warm` (before a class, say). A full `pytest` runs it in a second process beside the
+    tests (tests/conftest.py): a lesson that needs a model the warm-up is still training waits for it on
+    the cache's lock (`data.cache_lock`) instead of training it a second time.
+    """
+    done = []
+    for entry in WARM_ORDER:
+        if isinstance(entry, str):
+            name, build = entry, (lambda name=entry: load_model(name))
+        else:
+            name, module, function, kwargs = entry
+            build = (lambda m=module, f=function, k=kwargs: getattr(importlib.import_module(f"minisent.{m}"), f)(**k))
+        report(f"{name} ...")
+        build()
+        done.append(name)
+    return done

@@ -1,10 +1,65 @@
-"""Shared test fixtures."""
+"""Shared test fixtures, and the background warm-up of a full run."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from minisent.device import available_devices, seed_everything
 
 DEVICES = available_devices()  # e.g. ["cuda", "cpu"]; tests that touch tensors run on each
+
+
+# ------------------------------------------------------------------ the warm-up beside a full run
+# The lessons train about ten CPU-minutes of models on first use (word vectors, MLM, SimCSE, DAN, GPT, the
+# students), one thread each. When a run holds the unit tests and two or more notebooks, a second process
+# (`python -m minisent warm`) trains them in lesson order on the second core while the unit tests and the first
+# lessons run; a lesson that gets to a model first trains it itself, and whichever comes second waits on the
+# cache's lock and reads the copy (`minisent.data.cache_lock`). The models are the same either way (seeded,
+# one thread). While it runs, everything encodes on one thread (MINISENT_ENCODE_THREADS=1, inherited by the
+# lessons' kernels; see minisent.threads): two 2-thread jobs on two cores slowed lessons 04 and 06 by 3-4x.
+# MINISENT_WARM=0 switches the warm-up off.
+_ENV = "MINISENT_ENCODE_THREADS"
+
+
+class _WarmUp:
+    """The background `python -m minisent warm` of a full run (registered as a plugin, so that its hooks see
+    the notebooks' cells too, not only the items under tests/)."""
+
+    def __init__(self):
+        self.before = os.environ.get(_ENV)
+        _set_encode_threads("1")
+        self.process = subprocess.Popen([sys.executable, "-m", "minisent", "warm", "--quiet"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pytest_runtest_setup(self, item):
+        if self.process is not None and self.process.poll() is not None:  # done: both cores are free again
+            self.process = None
+            _set_encode_threads(self.before)
+
+    def pytest_sessionfinish(self, session):
+        if self.process is not None and self.process.poll() is None:  # a short run: unfinished work is never kept
+            self.process.terminate()
+            self.process.wait()
+
+
+def pytest_collection_finish(session):
+    notebooks = {str(item.fspath) for item in session.items if str(item.fspath).endswith(".ipynb")}
+    plugins = session.config.pluginmanager
+    if len(notebooks) >= 2 and os.environ.get("MINISENT_WARM", "1") != "0" and not plugins.has_plugin("minisent-warm"):
+        plugins.register(_WarmUp(), "minisent-warm")
+
+
+def _set_encode_threads(value):
+    """MINISENT_ENCODE_THREADS for this process and the kernels and subprocesses it starts (None: unset)."""
+    from minisent import threads
+
+    if value is None:
+        os.environ.pop(_ENV, None)
+    else:
+        os.environ[_ENV] = value
+    threads.ENCODE_THREADS = int(value) if value is not None else min(2, os.cpu_count() or 1)
 
 
 @pytest.fixture(params=DEVICES)

@@ -170,3 +170,27 @@ def test_a_latin1_sts_file_is_one_line_error_naming_the_line(tmp_path):
     sts = tmp_path / "sts.csv"
     sts.write_bytes("main-news\tf\t2024\t1\t4.0\tA caf\u00e9 opened.\tA cafe opened.\n".encode("latin-1"))
     assert_one_line_error(run_cli("eval", "--model", "tfidf", "--sts", str(sts)), f"{sts}, line 1", "UTF-8")
+
+
+def test_warm_trains_what_the_lessons_use_in_order(monkeypatch, capsys):
+    import importlib
+
+    from minisent import models
+
+    for entry in models.WARM_ORDER:       # every entry names a built-in model or a function that exists
+        if isinstance(entry, str):
+            assert entry in models.MODELS
+        else:
+            assert callable(getattr(importlib.import_module(f"minisent.{entry[1]}"), entry[2]))
+    built = []
+    monkeypatch.setattr(models, "load_model", built.append)
+    monkeypatch.setattr(models.importlib, "import_module",
+                        lambda name: type("M", (), {"train_vectors": lambda **k: built.append(k["name"]),
+                                                    "pretrained_news": lambda **k: built.append(k["source_share"])}))
+    assert main(["warm"]) == 0
+    assert built == ["cbow", "sif-word2vec", "sif-fasttext", "mlm", "simcse", "simcse-sup", "dan", "gpt-lm", "gpt",
+                     "simcse-small", "simcse-static", "simcse-news", 0.5]
+    out = capsys.readouterr().out
+    assert out.startswith("word vectors: cbow (lesson 01) ...") and "every model the lessons use is cached" in out
+    built.clear()
+    assert main(["warm", "--quiet"]) == 0 and capsys.readouterr().out == "" and len(built) == 13

@@ -1,5 +1,8 @@
 """SentenceEncoder: encode contract, batching invariance, save -> load identity, truncation, devices."""
 import json
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -121,3 +124,31 @@ def test_with_pooling_shares_the_backbone(tok):
     other = enc.with_pooling("max")
     assert other.backbone is enc.backbone and other.pooling.name == "max"
     assert not np.allclose(other.encode(SENTENCES[:2]), enc.encode(SENTENCES[:2]))
+
+
+def test_encode_runs_on_encode_threads_and_gives_the_same_vectors_on_one(tok):
+    from minisent import threads
+    from minisent.training.distill import CPUTimed
+
+    enc = make(tok, max_len=32)
+    seen = []
+    enc.register_forward_hook(lambda module, args, out: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    many = enc.encode(SENTENCES)
+    assert set(seen) == {threads.ENCODE_THREADS} and torch.get_num_threads() == before   # restored afterwards
+    seen.clear()
+    with threads.encoding_threads(1):
+        one = enc.encode(SENTENCES)
+    assert set(seen) == {1}
+    np.testing.assert_allclose(many, one, atol=1e-6)
+    seen.clear()
+    CPUTimed(enc).encode(SENTENCES)                    # timed encoding: one thread, so a CPU-second is one core's
+    assert set(seen) == {1}
+
+
+def test_encode_threads_follow_the_environment():
+    code = "from minisent import threads; print(threads.ENCODE_THREADS)"
+    for env, expected in (({"MINISENT_ENCODE_THREADS": "1"}, "1"), ({}, str(min(2, os.cpu_count() or 1)))):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**{k: v for k, v in os.environ.items() if k != "MINISENT_ENCODE_THREADS"}, **env})
+        assert run.stdout.strip() == expected

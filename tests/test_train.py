@@ -1,6 +1,9 @@
 """The fit loop and the MLM objective: masking statistics, loss goes down, determinism, schedule."""
 import json
 import math
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -155,9 +158,66 @@ def test_load_or_train_trains_once_then_loads(tmp_path):
     path = tmp_path / "run"
     assert load_or_train(path, load, train, save) == {"weights": 1}
     assert load_or_train(path, load, train, save) == {"weights": 1} and calls == ["train"]   # read, not retrained
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]                              # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run.lock"]                  # no temporary left
     (path / "history.json").unlink()                    # a copy that was never completed ...
     assert load_or_train(path, load, train, save) == {"weights": 2}                           # ... is trained again
     (path / "weights.json").write_text("not json")      # a damaged copy is trained again too
     assert load_or_train(path, load, train, save) == {"weights": 3}
     assert load(path) == {"weights": 3}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fcntl: the cache lock does nothing on Windows")
+def test_two_workers_wanting_one_missing_model_train_it_once(tmp_path):
+    # Threads stand in for processes: each opens the lock file itself, so the second one waits on flock.
+    from minisent.training.cache import load_or_train
+
+    calls, results = [], []
+
+    def train():
+        calls.append("train")
+        time.sleep(0.3)                                 # long enough for the second worker to arrive meanwhile
+        return {"weights": len(calls)}
+
+    def save(result, directory):
+        directory.mkdir()
+        (directory / "weights.json").write_text(json.dumps(result))
+        (directory / "history.json").write_text("{}")
+
+    def load(directory):
+        return json.loads((directory / "weights.json").read_text())
+
+    path = tmp_path / "run"
+    workers = [threading.Thread(target=lambda: results.append(load_or_train(path, load, train, save)))
+               for _ in range(2)]
+    for w in workers:
+        w.start()
+        time.sleep(0.05)
+    for w in workers:
+        w.join()
+    assert calls == ["train"] and results == [{"weights": 1}, {"weights": 1}]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fcntl: the cache lock does nothing on Windows")
+def test_word_vectors_wanted_twice_at_once_are_trained_once(tmp_path, monkeypatch):
+    from minisent.wordvec import gensim_models
+
+    trained = []
+    real = gensim_models._train
+
+    def slow_train(*args):
+        trained.append(1)
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(gensim_models, "_train", slow_train)
+    sentences = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat", "on", "the", "log"]] * 20
+    out = []
+    kwargs = dict(sentences=sentences, cache_dir=tmp_path, progress=False, epochs=1, min_count=1, vector_size=8)
+    workers = [threading.Thread(target=lambda: out.append(gensim_models.train_vectors("skipgram", **kwargs)))
+               for _ in range(2)]
+    for w in workers:
+        w.start()
+        time.sleep(0.05)
+    for w in workers:
+        w.join()
+    assert trained == [1] and np.array_equal(out[0]["cat"], out[1]["cat"])

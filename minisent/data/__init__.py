@@ -6,7 +6,7 @@
 - `catalog`   the table of optional downloads of bigger public sets: where from, where they live
 - `downloads` fetching them (checksums, archives), cached under `data/cache/`
 """
-from .paths import CACHE_DIR, DATA_DIR
+from .paths import CACHE_DIR, DATA_DIR, cache_lock
 from .corpora import (SPLITS, LabelledSentence, STSPair, WikiSentence, WordPair, check_split, corpus_sentences,
     corpus_stats, dev_test_split, lee_background, lee_documents, lee_pairs, newsgroup_sentences, sentiment_sentences,
     simlex999, split_sentences, tokenize_words, wiki_articles, wiki_sentences, wordsim353)

@@ -33,6 +33,7 @@ from ..device import get_device
 from ..inputs import check_sentences
 from ..text.saved import load_tokenizer
 from ..text.tokenize import Batch, Tokenizer
+from .. import threads
 from ..threads import cpu_threads
 from .pooling import Pooling
 from .transformer import TransformerConfig, TransformerEncoder
@@ -143,7 +144,7 @@ class SentenceEncoder(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            with cpu_threads(1, self.device):  # small matrices: one thread is as fast, and robust to busy cores
+            with cpu_threads(threads.ENCODE_THREADS, self.device):  # 2 on the cpu: see minisent.threads
                 return encode_batches(sentences, lambda idx: self([sentences[i] for i in idx]).float().cpu().numpy(),
                                       self.dim, batch_size=batch_size, normalize=normalize,
                                       show_progress=show_progress)

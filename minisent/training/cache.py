@@ -32,27 +32,40 @@ def load_or_train(path: Path, load: Callable[[Path], object], train: Callable[[]
     train(), save(result, directory) into a fresh directory, and rename that to `path`.
 
     "Complete" means history.json exists: every save writes it last. The rename makes the cache appear
-    all at once, so a crash never leaves half a model; each process saves to its own temporary
-    directory, since two lessons may train the same default at once. A complete copy that cannot be
-    read (an empty, truncated or foreign file in it) is trained again and replaced.
+    all at once, so a crash never leaves half a model. Training holds the entry's lock (`data.cache_lock`):
+    a second process that wants the same model meanwhile waits, then reads the copy. A complete copy that
+    cannot be read (an empty, truncated or foreign file in it) is trained again and replaced.
     """
-    complete = (path / "history.json").exists()
-    if complete:
-        try:
-            return load(path)
-        except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError):
-            complete = False  # a damaged copy (ModelFileError is a ValueError): train again, and replace it
-    result = train()
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save(result, tmp)
-    if path.exists() and not complete:
-        shutil.rmtree(path, ignore_errors=True)  # an unfinished or damaged earlier copy
-    try:
-        tmp.rename(path)
-    except OSError:  # another process finished first: keep its copy (trained the same way)
+    found = _load_complete(path, load)
+    if found is not _MISSING:
+        return found
+    with data.cache_lock(path):
+        found = _load_complete(path, load)  # another process may have trained it while we waited
+        if found is not _MISSING:
+            return found
+        result = train()
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
+        save(result, tmp)
+        shutil.rmtree(path, ignore_errors=True)  # an unfinished or damaged earlier copy
+        try:
+            tmp.rename(path)
+        except OSError:  # without a lock (Windows) another process may have finished first: keep its copy
+            shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+_MISSING = object()
+
+
+def _load_complete(path: Path, load: Callable[[Path], object]):
+    """load(path) for a complete, readable copy; _MISSING when there is none or it is damaged."""
+    if not (path / "history.json").exists():
+        return _MISSING
+    try:
+        return load(path)
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError):
+        return _MISSING  # a damaged copy (ModelFileError is a ValueError): train again, and replace it
 
 
 def save_with_history(encoder: SentenceEncoder, history: dict, directory) -> Path:

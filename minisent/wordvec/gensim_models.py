@@ -170,14 +170,20 @@ def train_vectors(name: str = "skipgram", sentences: list[list[str]] | None = No
     params = {**PRESETS[name], **overrides, "seed": seed}
     sentences = corpus_tokens() if sentences is None else sentences
     path = cache_path(name, params, sentences, cache_dir)
-    if cache and path.exists():
-        try:
-            return load_vectors(path)
-        except ValueError as err:  # a damaged cache file: say so, train again and replace it
-            warnings.warn(f"{err}; training the vectors again", stacklevel=2)
-    train_params = dict(params)
-    seed = train_params.pop("seed")
-    wv = train_gensim(sentences, seed=seed, progress=progress, desc=name, **train_params)
-    if cache:
+    if not cache:
+        return _train(name, params, sentences, progress)
+    with data.cache_lock(path):  # another process training the same vectors: wait, then read its copy
+        if path.exists():
+            try:
+                return load_vectors(path)
+            except ValueError as err:  # a damaged cache file: say so, train again and replace it
+                warnings.warn(f"{err}; training the vectors again", stacklevel=2)
+        wv = _train(name, params, sentences, progress)
         save_vectors(wv, path)
     return wv
+
+
+def _train(name: str, params: dict, sentences, progress: bool):
+    train_params = dict(params)
+    seed = train_params.pop("seed")
+    return train_gensim(sentences, seed=seed, progress=progress, desc=name, **train_params)

@@ -72,6 +72,11 @@ def describe_models() -> str:
     return "\n".join(f"{name:<{width}}  {MODELS[name].description}" for name in baseline_names())
 
 
+def _call(module: str, function: str, *args, **kwargs):
+    """minisent.<module>.<function>(*args, **kwargs), the module imported only now."""
+    return getattr(importlib.import_module(f"minisent.{module}"), function)(*args, **kwargs)
+
+
 def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
@@ -85,8 +90,7 @@ def load_model(name_or_dir: str):
         return StaticEncoder.load(path) if is_static(path) else load(path)
     if name_or_dir in baseline_names():
         # imported only when asked for: the trained models pull in their training modules (and torch)
-        model = MODELS[name_or_dir]
-        return getattr(importlib.import_module(f"minisent.{model.module}"), model.function)(*model.args)
+        return _call(MODELS[name_or_dir].module, MODELS[name_or_dir].function, *MODELS[name_or_dir].args)
     hint = "" if path.suffix == "" and "/" not in name_or_dir else f" (no directory {path} exists)"
     raise ValueError(f"unknown model {name_or_dir!r}{hint}; use one of {', '.join(baseline_names())} "
                      f"or a directory written by SentenceEncoder.save")
@@ -117,7 +121,7 @@ def warm_cache(report=print) -> list[str]:
             name, build = entry, (lambda name=entry: load_model(name))
         else:
             name, module, function, kwargs = entry
-            build = (lambda m=module, f=function, k=kwargs: getattr(importlib.import_module(f"minisent.{m}"), f)(**k))
+            build = (lambda m=module, f=function, k=kwargs: _call(m, f, **k))
         report(f"{name} ...")
         build()
         done.append(name)

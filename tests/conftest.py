@@ -28,15 +28,17 @@ class _WarmUp:
     the notebooks' cells too, not only the items under tests/)."""
 
     def __init__(self):
-        self.before = os.environ.get(_ENV)
-        _set_encode_threads("1")
+        from minisent import threads
+
+        self.before = os.environ.get(_ENV), threads.ENCODE_THREADS
+        _set_encode_threads("1", 1)
         self.process = subprocess.Popen([sys.executable, "-m", "minisent", "warm", "--quiet"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def pytest_runtest_setup(self, item):
         if self.process is not None and self.process.poll() is not None:  # done: both cores are free again
             self.process = None
-            _set_encode_threads(self.before)
+            _set_encode_threads(*self.before)
 
     def pytest_sessionfinish(self, session):
         if self.process is not None and self.process.poll() is None:  # a short run: unfinished work is never kept
@@ -51,15 +53,16 @@ def pytest_collection_finish(session):
         plugins.register(_WarmUp(), "minisent-warm")
 
 
-def _set_encode_threads(value):
-    """MINISENT_ENCODE_THREADS for this process and the kernels and subprocesses it starts (None: unset)."""
+def _set_encode_threads(env_value, threads_now):
+    """MINISENT_ENCODE_THREADS for the kernels and subprocesses this process starts (None: unset), and the
+    thread count of this process's own encoding."""
     from minisent import threads
 
-    if value is None:
+    if env_value is None:
         os.environ.pop(_ENV, None)
     else:
-        os.environ[_ENV] = value
-    threads.ENCODE_THREADS = int(value) if value is not None else min(2, os.cpu_count() or 1)
+        os.environ[_ENV] = env_value
+    threads.ENCODE_THREADS = threads_now
 
 
 @pytest.fixture(params=DEVICES)

@@ -166,12 +166,24 @@ def test_load_or_train_trains_once_then_loads(tmp_path):
     assert load(path) == {"weights": 3}
 
 
+def twice_at_once(work):
+    """[work(), work()] from two threads, the second started while the first is still working. Threads stand
+    in for processes: each opens the lock file itself, so the second one waits on flock."""
+    results = []
+    workers = [threading.Thread(target=lambda: results.append(work())) for _ in range(2)]
+    for w in workers:
+        w.start()
+        time.sleep(0.05)
+    for w in workers:
+        w.join()
+    return results
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="no fcntl: the cache lock does nothing on Windows")
 def test_two_workers_wanting_one_missing_model_train_it_once(tmp_path):
-    # Threads stand in for processes: each opens the lock file itself, so the second one waits on flock.
     from minisent.training.cache import load_or_train
 
-    calls, results = [], []
+    calls = []
 
     def train():
         calls.append("train")
@@ -187,13 +199,7 @@ def test_two_workers_wanting_one_missing_model_train_it_once(tmp_path):
         return json.loads((directory / "weights.json").read_text())
 
     path = tmp_path / "run"
-    workers = [threading.Thread(target=lambda: results.append(load_or_train(path, load, train, save)))
-               for _ in range(2)]
-    for w in workers:
-        w.start()
-        time.sleep(0.05)
-    for w in workers:
-        w.join()
+    results = twice_at_once(lambda: load_or_train(path, load, train, save))
     assert calls == ["train"] and results == [{"weights": 1}, {"weights": 1}]
 
 
@@ -211,13 +217,6 @@ def test_word_vectors_wanted_twice_at_once_are_trained_once(tmp_path, monkeypatc
 
     monkeypatch.setattr(gensim_models, "_train", slow_train)
     sentences = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat", "on", "the", "log"]] * 20
-    out = []
     kwargs = dict(sentences=sentences, cache_dir=tmp_path, progress=False, epochs=1, min_count=1, vector_size=8)
-    workers = [threading.Thread(target=lambda: out.append(gensim_models.train_vectors("skipgram", **kwargs)))
-               for _ in range(2)]
-    for w in workers:
-        w.start()
-        time.sleep(0.05)
-    for w in workers:
-        w.join()
+    out = twice_at_once(lambda: gensim_models.train_vectors("skipgram", **kwargs))
     assert trained == [1] and np.array_equal(out[0]["cat"], out[1]["cat"])

@@ -3,7 +3,7 @@
 1. Quality vs speed of every built-in model (read from the registry): accuracy x 100 on the Wikipedia section
    test triplets with its bootstrap 95 % interval, STS-B dev Spearman x 100 when the files are there (the
    development yardstick), and encode speed in sentences per CPU-second (1,000 corpus sentences, one thread).
-2. Domain adaptation: `simcse` before and after `domain.ADAPT_RECIPE` (news only, and with half Wikipedia
+2. Domain adaptation: `simcse` before and after `domain.DEFAULT_ADAPT_CONFIG` (news only, and with half Wikipedia
    replay), on the test halves of the Lee ratings, the held-out news stories and the Wikipedia sections, each
    change with its paired bootstrap interval (1,000 resamples, seed 0).
 The recipes were chosen on the dev halves (the Experiment log in RESULTS.md says how); these are test numbers.

@@ -4,7 +4,7 @@
     python -m minisent eval --model tfidf --sts FILE
     python -m minisent demo                         every model on every benchmark: the leaderboard
     python -m minisent search "a query" --model M   nearest Wikipedia sentences
-    python -m minisent train mlm|triplet|simcse|simcse-sup --out DIR
+    python -m minisent train mlm|triplet|simcse|simcse-sup --out DIR [--steps N --lr LR ...: the recipe's fields]
     python -m minisent download stsb                optional public sets (needs internet)
     python -m minisent models                       the built-in models, one line each
     python -m minisent warm                         train and cache every model the lessons use, now
@@ -17,6 +17,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from .training import recipes
 
 
 def _cmd_data(args) -> int:
@@ -116,15 +118,24 @@ def _cmd_train(args) -> int:
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
     scaling = {k: v for k, v in [("grad_cache_chunk", args.grad_cache_chunk), ("precision", args.precision),
                                  ("compile", args.compile or None)] if v is not None}
-    if (scaling or launched_by_torchrun()) and args.objective not in SCALABLE:
-        raise ValueError(f"torchrun, --grad-cache-chunk, --precision and --compile work with {' and '.join(SCALABLE)}, "
-                         f"not {args.objective}")
+    if launched_by_torchrun() and args.objective not in SCALABLE:
+        raise ValueError(f"torchrun works with {' and '.join(SCALABLE)}, not {args.objective}")
     with process_group(args.device) as device:  # under torchrun: join the other processes (minisent.training.distributed)
-        train(args.out, minutes=args.minutes, steps=args.steps, device=device, seed=args.seed, **scaling)
+        train(args.out, train_config(args), minutes=args.minutes, device=device, **scaling)
     return 0
 
 
-# objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads
+def train_config(args) -> recipes.Recipe:
+    """The recipe `train <objective>` runs: its default with the flags given. With --minutes and no --steps,
+    the clock ends the run (steps: 1,000,000)."""
+    given = recipes.given_fields(recipes.default_recipe(args.objective), args)
+    if args.minutes is not None and "steps" not in given:
+        given["steps"] = 1_000_000
+    return recipes.default_recipe(args.objective).override(**given)
+
+
+# objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads.
+# Each objective's flags are its recipe's fields (training/recipes.py): `train simcse --help` lists them.
 TRAINERS = {
     "mlm": ("training.mlm", "train_mlm_cli"),
     "triplet": ("training.siamese", "train_triplet_cli"),
@@ -185,21 +196,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-k", type=int, default=5)
     s.set_defaults(func=_cmd_search)
 
-    s = sub.add_parser("train", help="train an encoder and save it to --out")
-    s.add_argument("objective", choices=list(TRAINERS))
-    s.add_argument("--out", required=True, help="directory to save the encoder in")
-    s.add_argument("--minutes", type=float, help="wall-clock budget (default: the course's step budget)")
-    s.add_argument("--steps", type=int, help="number of optimisation steps")
-    s.add_argument("--device", help="cuda | mps | cpu (default: best available, or $MINISENT_DEVICE)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--overwrite", action="store_true",
-                   help="replace a model already saved in --out (without it, an existing --out is refused)")
-    s.add_argument("--grad-cache-chunk", type=int, metavar="C",
-                   help="simcse*: gradient caching, embedding C texts at a time (same gradient, less memory)")
-    s.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
-                   help="simcse*: autocast dtype (default auto: bf16/fp16 on cuda, fp32 elsewhere)")
-    s.add_argument("--compile", action="store_true", help="simcse*: torch.compile the model (for GPUs)")
-    s.set_defaults(func=_cmd_train)
+    s = sub.add_parser("train", help="train an encoder and save it to --out (`train simcse --help`: its flags)")
+    objectives = s.add_subparsers(dest="objective", required=True, metavar="{" + ",".join(TRAINERS) + "}")
+    for objective in TRAINERS:
+        o = objectives.add_parser(objective, help=f"train {objective} (flags: its recipe's fields)",
+                                  description=f"Train {objective} and save the encoder to --out. Every recipe field "
+                                              f"is a flag; a flag not given keeps the recipe's default.")
+        o.add_argument("--out", required=True, help="directory to save the encoder in")
+        o.add_argument("--overwrite", action="store_true",
+                       help="replace a model already saved in --out (without it, an existing --out is refused)")
+        o.add_argument("--minutes", type=float, help="wall-clock budget (default: the recipe's step count)")
+        o.add_argument("--device", help="cuda | mps | cpu (default: best available, or $MINISENT_DEVICE)")
+        recipes.add_flags(o.add_argument_group(f"the {objective} recipe"), recipes.default_recipe(objective))
+        if objective in SCALABLE:
+            g = o.add_argument_group("scaling (also under torchrun --nproc_per_node=N)")
+            g.add_argument("--grad-cache-chunk", type=int, metavar="C",
+                           help="gradient caching, embedding C texts at a time (same gradient, less memory)")
+            g.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"],
+                           help="autocast dtype (default auto: bf16/fp16 on cuda, fp32 elsewhere)")
+            g.add_argument("--compile", action="store_true", help="torch.compile the model (for GPUs)")
+        o.set_defaults(func=_cmd_train, grad_cache_chunk=None, precision=None, compile=False)
 
     s = sub.add_parser("download", help="fetch an optional public data set into data/cache/ (needs internet)")
     s.add_argument("name")
@@ -225,9 +241,8 @@ def check_args(args) -> None:
     if args.command == "train":
         if args.minutes is not None and not (args.minutes > 0 and math.isfinite(args.minutes)):
             raise ValueError(f"--minutes must be a number > 0, got {args.minutes}")
-        at_least("--steps", args.steps, 1)
-        if not 0 <= args.seed < 2**32:
-            raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+        at_least("--grad-cache-chunk", args.grad_cache_chunk, 1)
+        train_config(args).check(name=recipes.flag)
         out = Path(args.out)
         if out.exists() and not args.overwrite and (not out.is_dir() or any(out.iterdir())):
             raise FileExistsError(f"--out {out} already exists: pass --overwrite to replace it, "

@@ -264,7 +264,7 @@ def test_train_refuses_an_existing_out_unless_overwrite(tok, tmp_path, monkeypat
     old.save(folder)
     calls = []
 
-    def fake_trainer(out, minutes=None, steps=None, device=None, seed=0):
+    def fake_trainer(out, config, minutes=None, device=None):
         calls.append(out)
         tiny(tok, seed=7).save(out)
 

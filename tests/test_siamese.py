@@ -57,7 +57,7 @@ def test_training_lowers_the_loss_and_raises_triplet_accuracy(tok, device):
     triplets = topic_triplets()
     enc = tiny(tok).to(device)
     before = triplet_accuracy(enc, triplets)
-    enc, h = siamese.train_triplet(enc, steps=40, triplets=triplets, batch_size=16, lr=3e-3, seed=0,
+    enc, h = siamese.train_triplet(encoder=enc, steps=40, triplets=triplets, batch_size=16, lr=3e-3, seed=0,
                                    device=device, progress=False, eval_triplets=triplets, eval_every=20)
     after = triplet_accuracy(enc, triplets)
     assert np.mean(h["loss"][-5:]) < 0.5 * np.mean(h["loss"][:5])
@@ -73,7 +73,7 @@ def test_other_objectives_learn_too(tok, kwargs):
     triplets = topic_triplets()
     enc = tiny(tok)
     before = triplet_accuracy(enc, triplets)
-    enc, h = siamese.train_triplet(enc, steps=40, triplets=triplets, batch_size=16, lr=3e-3, device="cpu",
+    enc, h = siamese.train_triplet(encoder=enc, steps=40, triplets=triplets, batch_size=16, lr=3e-3, device="cpu",
                                    progress=False, eval_triplets={"topics": triplets}, eval_every=25, **kwargs)
     assert np.mean(h["loss"][-5:]) < np.mean(h["loss"][:5])
     assert h["eval_step"] == [0, 25, 40] and h["eval_acc"]["topics"][0] == pytest.approx(before)
@@ -83,8 +83,8 @@ def test_other_objectives_learn_too(tok, kwargs):
 
 def test_same_seed_gives_the_same_weights_on_cpu(tok):
     def run(seed):
-        enc, _ = siamese.train_triplet(tiny(tok, seed), steps=6, triplets=topic_triplets(), batch_size=8, seed=seed,
-                                       device="cpu", progress=False)
+        enc, _ = siamese.train_triplet(encoder=tiny(tok, seed), steps=6, triplets=topic_triplets(), batch_size=8,
+                                       seed=seed, device="cpu", progress=False)
         return enc.state_dict()
 
     a, b, c = run(0), run(0), run(1)
@@ -170,7 +170,7 @@ def test_section_batches_draw_training_sections_only():
 def test_cli_saves_a_loadable_encoder(tok, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(siamese, "initial_encoder", lambda *a, **k: tiny(tok))
     out = tmp_path / "triplet_model"
-    enc, history = siamese.train_triplet_cli(out, steps=3, device="cpu", seed=0)
+    enc, history = siamese.train_triplet_cli(out, siamese.DEFAULT_TRIPLET_CONFIG.override(steps=3), device="cpu")
     printed = capsys.readouterr().out
     assert "held-out section-triplet accuracy" in printed and str(out) in printed
     assert len(history["loss"]) == 3 and (out / "history.json").exists()

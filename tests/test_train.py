@@ -125,8 +125,7 @@ def test_unigram_entropy(tok):
 
 def test_train_mlm_fill_mask_and_run_save_load(tok, tmp_path):
     run = train_mlm(steps=3, tokenizer=tok, sentences=SENTENCES, eval_sentences=SENTENCES[:8],
-                    config=dict(d_model=32, n_heads=2, n_layers=1, d_ff=64, max_len=32), batch_size=8,
-                    progress=False)
+                    d_model=32, n_heads=2, n_layers=1, d_ff=64, max_len=32, batch_size=8, progress=False)
     assert len(run.history["loss"]) == 3 and "eval_loss" in run.history and "unigram_entropy" in run.history
     guesses = fill_mask(run.encoder, run.objective, "the cat sat on the [MASK] .", k=3)
     assert len(guesses) == 1 and len(guesses[0]) == 3

@@ -95,7 +95,7 @@ def split_sentences(paragraph: str) -> list[str]:
 # ---------------------------------------------------------------------------- gensim files
 def gensim_test_file(name: str) -> Path:
     """Path of a file in the installed gensim's test-data folder (raises if gensim lacks it)."""
-    from gensim.test.utils import datapath
+    from gensim.test.utils import datapath  # lazy: gensim takes seconds to import, and most of data never needs it
 
     path = Path(datapath(name))
     if not path.exists():
@@ -132,7 +132,7 @@ _HOLE = re.compile(r"[,;:]\s*[,;:.)]|\(\s*[,;)]|\b(of|to|between|from|by|at|abou
 
 
 def _parse_wiki() -> list[WikiSentence]:
-    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki  # lazy: as gensim_test_file
 
     out: list[WikiSentence] = []
     with bz2.open(gensim_test_file(WIKI_DUMP)) as fh:

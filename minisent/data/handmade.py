@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import paths
 from .corpora import LabelledSentence, STSPair, dev_test_split
-from .readers import NLITriplet, PathLike, QAPair, _existing, _numbered_lines, _score, read_nli_csv
+from .readers import NLITriplet, PathLike, QAPair, _score, read_nli_csv, read_tsv_records
 
 MINI_STS = "mini_sts.tsv"
 NLI_TRIPLETS = "nli_triplets.csv"
@@ -36,42 +36,6 @@ def _locate(path: PathLike | None, name: str) -> Path:
                                 f"with `git checkout -- data/{name}`, set MINISENT_DATA_DIR to the folder "
                                 f"that holds it, or pass path= explicitly")
     return path
-
-
-def read_tsv_records(path: PathLike, columns: tuple[str, ...],
-                     optional: tuple[str, ...] = ()) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a tab-separated file with a header, as (1-based line number, {column: stripped value}).
-
-    Each of `columns` must be in the header and non-empty in every row; an `optional` column may be
-    absent or empty (value ""). Blank lines and other columns are ignored. Errors name the file and line.
-    """
-    path = _existing(path)
-    lines = _numbered_lines(path)
-    header = next(((n, l) for n, l in lines if l.strip()), None)
-    if header is None:
-        raise ValueError(f"{path} is empty: expected a header line {' '.join(columns)} (tab-separated)")
-    names = [c.strip() for c in header[1].split("\t")]
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise ValueError(f"{path}, line {header[0]}: header lacks column(s) {missing}; found {names} "
-                         f"(columns must be separated by tabs)")
-    index = {c: names.index(c) for c in columns}
-    extra = {c: names.index(c) for c in optional if c in names}
-    records = []
-    for number, line in lines:
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        if len(cells) < len(names):
-            raise ValueError(f"{path}, line {number}: expected {len(names)} tab-separated columns "
-                             f"({' '.join(names)}), found {len(cells)}")
-        row = {c: cells[i].strip() for c, i in index.items()}
-        empty = [c for c, v in row.items() if not v]
-        if empty:
-            raise ValueError(f"{path}, line {number}: empty {empty}")
-        row.update({c: cells[extra[c]].strip() if c in extra else "" for c in optional})
-        records.append((number, row))
-    return records
 
 
 def mini_sts(path: PathLike | None = None, split: str | None = None) -> list[STSPair]:

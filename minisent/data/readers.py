@@ -142,6 +142,43 @@ def read_stsb(path: PathLike, split: str | None = None) -> list[STSPair]:
 SICK_SPLITS = {"train": "TRAIN", "trial": "TRIAL", "dev": "TRIAL", "validation": "TRIAL", "test": "TEST"}
 
 
+def read_tsv_records(path: PathLike, columns: tuple[str, ...],
+                     optional: tuple[str, ...] = (), hint: str = "") -> list[tuple[int, dict[str, str]]]:
+    """Rows of a tab-separated file with a header, as (1-based line number, {column: stripped value}).
+
+    Each of `columns` must be in the header and non-empty in every row; an `optional` column may be
+    absent or empty (value ""). Blank lines and other columns are ignored. Errors name the file and line;
+    `hint` ends the one for a header that lacks a column.
+    """
+    path = _existing(path)
+    lines = _numbered_lines(path)
+    header = next(((n, l) for n, l in lines if l.strip()), None)
+    if header is None:
+        raise ValueError(f"{path} is empty: expected a header line {' '.join(columns)} (tab-separated)")
+    names = [c.strip() for c in header[1].split("\t")]
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise ValueError(f"{path}, line {header[0]}: header lacks column(s) {missing}; found {names} "
+                         f"(columns must be separated by tabs){hint}")
+    index = {c: names.index(c) for c in columns}
+    extra = {c: names.index(c) for c in optional if c in names}
+    records = []
+    for number, line in lines:
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) < len(names):
+            raise ValueError(f"{path}, line {number}: expected {len(names)} tab-separated columns "
+                             f"({' '.join(names)}), found {len(cells)}")
+        row = {c: cells[i].strip() for c, i in index.items()}
+        empty = [c for c, v in row.items() if not v]
+        if empty:
+            raise ValueError(f"{path}, line {number}: empty {empty}")
+        row.update({c: cells[extra[c]].strip() if c in extra else "" for c in optional})
+        records.append((number, row))
+    return records
+
+
 def read_sick(path: PathLike, split: str | None = None) -> list[STSPair]:
     """Read a SICK file: tab-separated with a header, relatedness score 1..5.
 
@@ -151,40 +188,21 @@ def read_sick(path: PathLike, split: str | None = None) -> list[STSPair]:
     column (each file is one split), so asking them for a split is an error. The entailment label,
     when present, goes into STSPair.category (lower-cased).
     """
-    path = _existing(path)
     want = None
     if split is not None:
         want = SICK_SPLITS.get(split.lower())
         if want is None:
             raise ValueError(f"unknown SICK split {split!r}: use one of {sorted(SICK_SPLITS)}")
-    lines = _numbered_lines(path)
-    header = next(((n, l) for n, l in lines if l.strip()), None)
-    if header is None:
-        raise ValueError(f"{path} is empty: a SICK file starts with a header line")
-    columns = [c.strip() for c in header[1].split("\t")]
-    missing = [c for c in ("sentence_A", "sentence_B", "relatedness_score") if c not in columns]
-    if missing:
-        raise ValueError(f"{path}, line {header[0]}: header lacks column(s) {missing}; found {columns}. "
-                         f"Is this a SICK file? (STS-B files have no header: use read_stsb)")
-    a, b, score = (columns.index(c) for c in ("sentence_A", "sentence_B", "relatedness_score"))
-    label = columns.index("entailment_label") if "entailment_label" in columns else None
-    semeval = columns.index("SemEval_set") if "SemEval_set" in columns else None
-    if want is not None and semeval is None:
+    rows = read_tsv_records(path, ("sentence_A", "sentence_B", "relatedness_score"),
+                            optional=("entailment_label", "SemEval_set"),
+                            hint=". Is this a SICK file? (STS-B files have no header: use read_stsb)")
+    if want is not None and not any(r["SemEval_set"] for _, r in rows):
         raise ValueError(f"{path} has no SemEval_set column, so split={split!r} cannot be applied: "
-                         f"this file already is one split; call read_sick({path.name!r}) without split")
-    pairs = []
-    for number, line in lines:
-        if not line.strip():
-            continue
-        cols = line.split("\t")
-        if len(cols) < len(columns):
-            raise ValueError(f"{path}, line {number}: expected {len(columns)} tab-separated columns "
-                             f"like the header, found {len(cols)}")
-        if want is not None and cols[semeval].strip().upper() != want:
-            continue
-        pairs.append(STSPair(cols[a].strip(), cols[b].strip(), _score(cols[score], path, number),
-                             cols[label].strip().lower() if label is not None else ""))
-    return _some(pairs, path, f" in split {split!r}" if want is not None else "")
+                         f"this file already is one split; call read_sick({Path(path).name!r}) without split")
+    pairs = [STSPair(r["sentence_A"], r["sentence_B"], _score(r["relatedness_score"], Path(path), number),
+                     r["entailment_label"].lower())
+             for number, r in rows if want is None or r["SemEval_set"].upper() == want]
+    return _some(pairs, Path(path), f" in split {split!r}" if want is not None else "")
 
 
 def guess_sts_format(path: PathLike) -> str:

@@ -26,15 +26,16 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..data import tokenize_words
 from ..inputs import normalize_rows
+from ..text.tokenize import CLS_ID, SEP_ID
+from .metrics import cosine
 
 CORRUPTIONS = ("drop", "swap", "wrong")
 
 
 def word_overlap_f1(candidate: str, reference: str) -> float:
     """Unigram F1 of lowercase words: matches = sum over words of min(count in c, count in r) (clipped)."""
-    from ..data import tokenize_words
-
     c, r = Counter(tokenize_words(candidate)), Counter(tokenize_words(reference))
     matches = sum((c & r).values())
     if matches == 0:
@@ -45,8 +46,6 @@ def word_overlap_f1(candidate: str, reference: str) -> float:
 
 def sentence_cosine(model, candidates: Sequence[str], references: Sequence[str]) -> np.ndarray:
     """cos(model(candidate_i), model(reference_i)) for each i. -> (n,)"""
-    from .evaluate import cosine
-
     if len(candidates) != len(references):
         raise ValueError(f"{len(candidates)} candidates but {len(references)} references")
     return cosine(model.encode(list(candidates)), model.encode(list(references)))
@@ -73,8 +72,6 @@ def token_vectors(model, sentence: str) -> np.ndarray:
 def batch_token_vectors(model, sentences: Sequence[str], batch_size: int = 64) -> list[np.ndarray]:
     """`token_vectors` of each sentence, computed a padded batch at a time (padding is masked, so each
     sentence's vectors are the ones it gets alone). -> [(T_i, d)]"""
-    from ..text.tokenize import CLS_ID, SEP_ID
-
     model.eval()
     out = []
     for start in range(0, len(sentences), batch_size):

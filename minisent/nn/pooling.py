@@ -28,6 +28,8 @@ import math
 import torch
 import torch.nn as nn
 
+from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
+
 POOLINGS = ("cls", "mean", "max", "last_token", "position_weighted_mean", "attention", "weighted_mean")
 
 
@@ -112,8 +114,7 @@ def sif_token_weights(tokenizer, sentences, a: float = 1e-3) -> torch.Tensor:
     """(vocab_size,) float weights a / (a + p(token)), p = the token's share of all tokens of `sentences`
     as `tokenizer` cuts them (SIF, Arora et al. 2017; lesson 02's `sif_weight`). Tokens never seen get 1;
     [PAD], [CLS], [SEP] and [MASK] get 0 ([UNK] is counted like a word)."""
-    from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
-    from ..wordvec.averaging import sif_weight
+    from ..wordvec.averaging import sif_weight  # lazy: the wordvec package imports gensim (seconds)
 
     counts = torch.zeros(tokenizer.vocab_size, dtype=torch.float64)
     for s in sentences:

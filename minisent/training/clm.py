@@ -10,7 +10,7 @@ which is why decoder embedders pool the last token (`pooling.last_token_pool`) o
 (SGPT's position-weighted mean, `pooling.position_weighted_mean_pool`), or ask for a one-word summary with a
 prompt (PromptEOL, Jiang et al. 2023: `PROMPT_EOL`, `Prompted`).
 
-    enc, history = train_gpt(steps=200)             # next-token pre-training on the offline corpus
+    enc, history = train_gpt(steps=200)             # next-token pre-training on the offline corpus (GPTConfig)
     pretrained_clm()                                # that run, cached (last-token pooling)
     pretrained_gpt()                                # + unsupervised SimCSE with last-token pooling, cached
     Prompted(enc).encode(sentences)                 # PromptEOL: encode 'This sentence : "<s>" means in one word:"'
@@ -20,7 +20,6 @@ token, whose vector last-token pooling takes.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -30,18 +29,18 @@ import torch.nn.functional as F
 from ..contract import DEFAULT_BATCH_SIZE
 from ..inputs import check_sentences
 from ..nn.encoder import SentenceEncoder
-from ..text.tokenize import pad_batch
+from ..nn.transformer import TransformerConfig
+from ..text.tokenize import corpus_bpe, pad_batch
 from .cache import cached_encoder
+from .loop import fit
+from .mlm import mlm_sentences
+from .recipes import DEFAULT_GPT_CONFIG, DEFAULT_MLM_CONFIG, GPT_SIMCSE_CONFIG, GPTConfig, resolve
+from .simcse import _cache_dir, train_simcse
+from .simcse_data import SentenceBatches
 
 PROMPT_EOL = 'This sentence : "{}" means in one word:"'
 
-# The architecture of the MLM encoder (train.DEFAULT_MLM_CONFIG) with the causal mask; sized by steps.
-DEFAULT_GPT_STEPS = 200
-DEFAULT_GPT_BATCH = 32
-DEFAULT_GPT_LR = 1e-3
-DEFAULT_GPT_WARMUP = 0.2
-# then unsupervised SimCSE, last-token pooling (chosen on STS-B dev: benchmarks/RESULTS.md, "DAN and GPT-style")
-GPT_SIMCSE = dict(steps=100, batch_size=64, lr=3e-4, temperature=0.05, min_keep=0.3, p_delete=0.4)
+# The recipes: GPTConfig (next-token pre-training), then GPT_SIMCSE_CONFIG (recipes.py)
 GPT_CACHE_VERSION = 1
 
 
@@ -72,35 +71,30 @@ class NextTokenPrediction:
         return loss, {"acc": (logits.argmax(-1) == target).float().mean().item()}
 
 
-def gpt_config(**overrides):
-    """The MLM encoder's architecture (train.DEFAULT_MLM_CONFIG) with the causal mask."""
-    from .train import DEFAULT_MLM_CONFIG
-    from ..nn.transformer import TransformerConfig
-
-    return TransformerConfig(**{**DEFAULT_MLM_CONFIG, "causal": True, **overrides})
+def gpt_config(**overrides) -> TransformerConfig:
+    """The MLM encoder's architecture (recipes.DEFAULT_MLM_CONFIG) with the causal mask."""
+    return TransformerConfig(**{**DEFAULT_MLM_CONFIG.architecture(), "causal": True, **overrides})
 
 
-def train_gpt(steps: int = DEFAULT_GPT_STEPS, *, batch_size: int = DEFAULT_GPT_BATCH, lr: float = DEFAULT_GPT_LR,
-              warmup: float = DEFAULT_GPT_WARMUP, sentences: Sequence[str] | None = None, pooling: str = "last_token",
-              seed: int = 0, device=None, progress: bool = True, eval_sentences: Sequence[str] | None = None,
-              **config) -> tuple[SentenceEncoder, dict]:
-    """Pre-train a fresh causal SentenceEncoder (BPE, `gpt_config(**config)`) with next-token prediction.
+def train_gpt(config: GPTConfig | None = None, *, sentences: Sequence[str] | None = None, pooling: str = "last_token",
+              device=None, progress: bool = True, eval_sentences: Sequence[str] | None = None,
+              **overrides) -> tuple[SentenceEncoder, dict]:
+    """Pre-train a fresh causal SentenceEncoder (BPE, `gpt_config()`) with next-token prediction.
 
-    sentences: default the MLM training sentences (`train.mlm_sentences`, the same held-out 500 kept out).
-    The history gets "eval_loss" / "eval_acc" on `eval_sentences` (default: those 500) at the end.
+    config: a GPTConfig (default DEFAULT_GPT_CONFIG); keywords naming its fields override it (train_gpt(steps=600)).
+    sentences: default the MLM training sentences (`mlm.mlm_sentences`, the same held-out 500 kept out).
+    The history gets "config" and "eval_loss" / "eval_acc" on `eval_sentences` (default: those 500) at the end.
     """
-    from .simcse import SentenceBatches
-    from ..text.tokenize import corpus_bpe
-    from .train import fit, mlm_sentences
-
+    cfg, _ = resolve(config, DEFAULT_GPT_CONFIG, overrides)
     if sentences is None:
         sentences, held = mlm_sentences()
         eval_sentences = held if eval_sentences is None else eval_sentences
     tok = corpus_bpe(progress=progress)
-    encoder = SentenceEncoder.create(tok, gpt_config(**config), pooling=pooling, seed=seed)
-    objective = NextTokenPrediction()
-    history = fit(encoder, objective, SentenceBatches(sentences, batch_size, seed=seed), steps, lr=lr, warmup=warmup,
-                  seed=seed, device=device, progress=progress, desc="next-token pre-training")
+    encoder = SentenceEncoder.create(tok, gpt_config(), pooling=pooling, seed=cfg.seed)
+    batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
+    history = fit(encoder, NextTokenPrediction(), batches, cfg.steps, lr=cfg.lr, warmup=cfg.warmup, seed=cfg.seed,
+                  device=device, progress=progress, desc="next-token pre-training")
+    history["config"] = cfg.to_dict()
     if eval_sentences:
         history["eval_loss"], history["eval_acc"] = next_token_loss(encoder, eval_sentences)
     return encoder, history
@@ -141,11 +135,8 @@ class Prompted:
 
 # --------------------------------------------------------------------------- cached defaults
 def _gpt_cache(prefix: str, *parts):
-    from .simcse import _cache_dir
-    from .train import DEFAULT_MLM_CONFIG
-
-    return _cache_dir(prefix, GPT_CACHE_VERSION, DEFAULT_MLM_CONFIG, DEFAULT_GPT_STEPS, DEFAULT_GPT_BATCH,
-                      DEFAULT_GPT_LR, DEFAULT_GPT_WARMUP, *parts)
+    return _cache_dir(prefix, GPT_CACHE_VERSION, DEFAULT_MLM_CONFIG.architecture(), DEFAULT_GPT_CONFIG.to_dict(),
+                      *parts)
 
 
 def pretrained_clm(device=None, progress: bool = True) -> SentenceEncoder:
@@ -154,13 +145,9 @@ def pretrained_clm(device=None, progress: bool = True) -> SentenceEncoder:
 
 
 def pretrained_gpt(device=None, progress: bool = True) -> SentenceEncoder:
-    """`pretrained_clm()` + unsupervised SimCSE with last-token pooling (GPT_SIMCSE), trained once, cached."""
-    from .simcse import DEFAULT_CONFIG, train_simcse
-
+    """`pretrained_clm()` + unsupervised SimCSE with last-token pooling (GPT_SIMCSE_CONFIG), trained once, cached."""
     def fine_tune():
         start = pretrained_clm(device=device, progress=progress)
-        cfg = replace(DEFAULT_CONFIG, **GPT_SIMCSE)
-        return train_simcse(cfg, encoder=start, device=device, progress=progress)
+        return train_simcse(GPT_SIMCSE_CONFIG, encoder=start, device=device, progress=progress)
 
-    return cached_encoder(_gpt_cache("gpt_default", GPT_SIMCSE), fine_tune, device)
-
+    return cached_encoder(_gpt_cache("gpt_default", GPT_SIMCSE_CONFIG.to_dict()), fine_tune, device)

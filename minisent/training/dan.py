@@ -21,7 +21,6 @@ On disk, as a SentenceEncoder: config.json (format "minisent.DAN"), tokenizer.js
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -34,42 +33,23 @@ from ..device import get_device
 from ..inputs import check_sentences
 from ..nn.encoder import (ModelFileError, _check_state, _first_line, read_config, read_tensors, read_tokenizer,
                           replace_folder)
-from ..nn.pooling import mean_pool, weighted_mean_pool
-from ..text.tokenize import SPECIAL_TOKENS, Tokenizer
+from ..nn.pooling import mean_pool, sif_token_weights, weighted_mean_pool
+from ..text.tokenize import SPECIAL_TOKENS, Tokenizer, corpus_bpe
 from ..threads import cpu_threads
+from .cache import load_or_train, save_with_history
+from .loop import fit
+from .recipes import DEFAULT_DAN_CONFIG, DANConfig, resolve
+from .simcse import UnsupervisedSimCSE, _cache_dir
+from .simcse_data import SentenceBatches, unsup_sentences
 
 FORMAT = "minisent.DAN"
 FORMAT_VERSION = 1
 _PRIME = 1_000_003  # bigram (a, b) -> bucket (a * _PRIME + b) mod n_buckets
 
 
-@dataclass
-class DANConfig:
-    """One DAN and its SimCSE training run. Defaults: the course recipe (benchmarks/RESULTS.md, "DAN and GPT-style")."""
-    d_model: int = 256            # width of the token (and bigram) embeddings
-    d_out: int = 256              # width of every feed-forward layer, so of the sentence vector
-    n_layers: int = 2             # feed-forward layers after the average (0: the average itself)
-    bigram_buckets: int = 20000   # hashed bigram table size (0: unigrams only)
-    embedding_std: float = 1.0    # std of the random token embeddings at the start
-    bigram_std: float = 0.0       # std of the random bigram embeddings at the start (0: they start at zero, learned)
-    sif: bool = True              # SIF-weight the unigram average (weights from the training corpus)
-    dropout: float = 0.1          # before every feed-forward layer (SimCSE's noise)
-    max_length: int = 256         # tokens per text when encoding (longer ones are cut)
-    # training (unsupervised SimCSE, as `simcse.SimCSEConfig`)
-    steps: int = 150
-    batch_size: int = 128
-    temperature: float = 0.05
-    lr: float = 1e-3
-    min_keep: float | None = 0.3
-    p_delete: float = 0.4
-    train_length: int = 64        # tokens per training sentence (as SimCSEConfig.max_length)
-    seed: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-MODEL_FIELDS = ("d_model", "d_out", "n_layers", "bigram_buckets", "embedding_std", "bigram_std", "sif", "dropout", "max_length")
+# the recipe, DANConfig, is in recipes.py beside the others; the fields that make the model (saved in config.json):
+MODEL_FIELDS = ("d_model", "d_out", "n_layers", "bigram_buckets", "embedding_std", "bigram_std", "sif", "dropout",
+                "max_length")
 
 
 class DANEncoder(nn.Module):
@@ -194,10 +174,6 @@ def load(directory: str | Path, device=None) -> DANEncoder:
 def create_dan(config: DANConfig | None = None, tokenizer: Tokenizer | None = None,
                sentences: Sequence[str] | None = None, progress: bool = True) -> DANEncoder:
     """A seeded, untrained DAN on the course's BPE tokenizer; SIF weights from `sentences` (default: the corpus)."""
-    from ..nn.pooling import sif_token_weights
-    from .simcse import unsup_sentences
-    from ..text.tokenize import corpus_bpe
-
     config = config or DANConfig()
     tokenizer = tokenizer or corpus_bpe(progress=progress)
     torch.manual_seed(config.seed)
@@ -214,16 +190,7 @@ def train_dan(config: DANConfig | None = None, *, dan: DANEncoder | None = None,
 
     config: a DANConfig (default DEFAULT_DAN_CONFIG); keyword overrides change its fields.
     -> (the trained DAN, the fit history + "config")."""
-    from dataclasses import replace
-
-    from .simcse import SentenceBatches, UnsupervisedSimCSE, unsup_sentences
-    from .train import fit
-
-    config = config or DEFAULT_DAN_CONFIG
-    bad = set(overrides) - {f.name for f in fields(DANConfig)}
-    if bad:
-        raise TypeError(f"unknown DANConfig field(s) {sorted(bad)}")
-    cfg = replace(config, **overrides)
+    cfg, _ = resolve(config, DEFAULT_DAN_CONFIG, overrides)
     sentences = unsup_sentences() if sentences is None else list(sentences)
     dan = dan if dan is not None else create_dan(cfg, sentences=sentences, progress=progress)
     objective = UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.train_length)
@@ -234,14 +201,8 @@ def train_dan(config: DANConfig | None = None, *, dan: DANEncoder | None = None,
     return dan, history
 
 
-DEFAULT_DAN_CONFIG = DANConfig()
-
-
 def pretrained_dan(device=None, progress: bool = True) -> DANEncoder:
     """The course's DAN (DEFAULT_DAN_CONFIG), trained on first use, then read from data/cache/."""
-    from .simcse import _cache_dir
-    from .train import load_or_train, save_with_history
-
     path = _cache_dir("dan_default", DEFAULT_DAN_CONFIG.to_dict())
     dan, _ = load_or_train(path, lambda p: (load(p, device), None),
                            lambda: train_dan(DEFAULT_DAN_CONFIG, device=device, progress=progress),

@@ -29,12 +29,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from dataclasses import replace
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
+from .. import data
+from ..nn.encoder import SentenceEncoder
+from ..nn.transformer import TransformerEncoder
 from ..threads import encoding_threads
+from .cache import cache_dir, load_or_train, save_with_history
+from .contrastive import embed
+from .loop import fit
+from .recipes import DEFAULT_CONFIG, DEFAULT_STUDENT_CONFIG, StudentConfig, resolve
+from .simcse import pretrained_simcse
+from .simcse_data import SentenceBatches, unsup_sentences
 
 DISTILL_CACHE_VERSION = 1
 
@@ -63,8 +74,6 @@ class Distillation:
         self.max_length = max_length
 
     def __call__(self, model, batch: list[str]) -> tuple[torch.Tensor, dict]:
-        from .simcse import embed
-
         z = embed(model, batch, self.max_length)  # (B, d), differentiable
         t = self.targets[[self.row[s] for s in batch]].to(z.device)  # (B, D)
         loss = mse_loss(z, t)
@@ -89,8 +98,6 @@ def teacher_embeddings(teacher, name: str, sentences: Sequence[str], *, batch_si
     The key is the teacher's name plus a fingerprint of the sentences, so another corpus (or another
     corpus version) never reads stale vectors. The .npy is read with allow_pickle=False.
     """
-    from .. import data
-
     sentences = list(sentences)
     if not name or any(c in name for c in "/\\ "):
         raise ValueError(f"teacher name {name!r} must be a non-empty word (it names a cache file)")
@@ -132,9 +139,6 @@ def distill(student, sentences: Sequence[str], targets: np.ndarray, *, steps: in
             lr: float = 5e-4, max_length: int = 64, seed: int = 0, device=None, progress: bool = True,
             eval_fn=None, eval_every: int | None = None) -> dict:
     """Train `student` (a SentenceEncoder, in place) so that student.encode(s) ~ targets of s. -> fit's history."""
-    from .simcse import SentenceBatches
-    from .train import fit
-
     sentences = list(sentences)
     if student.dim != np.shape(targets)[1]:
         raise ValueError(f"the student's vectors have {student.dim} dimensions, the targets {np.shape(targets)[1]}: "
@@ -167,11 +171,6 @@ def smaller_student(teacher, n_layers: int, d_model: int | None = None, n_heads:
     `directions` (D, d) (e.g. the P of `pca_targets`, so the student starts in the space of its targets), the
     blocks start random.
     """
-    from dataclasses import replace
-
-    from ..nn.encoder import SentenceEncoder
-    from ..nn.transformer import TransformerEncoder
-
     tc = teacher.backbone.config
     d = d_model or tc.d_model
     layers = teacher_layers(tc.n_layers, n_layers)
@@ -205,63 +204,49 @@ def smaller_student(teacher, n_layers: int, d_model: int | None = None, n_heads:
 
 
 # ------------------------------------------------------------------ the course's students, cached
-# Sized for lesson 12's budget: the teacher encodes 5,000 corpus sentences once (a seeded sample), the student
-# sees each about 2.5 times.
-STUDENT_RECIPE = dict(n_layers=1, d_model=128, n_heads=4, n_sentences=5000, steps=200, batch_size=64, lr=1e-3,
-                      max_length=64, seed=0)
 STUDENT_CACHE_VERSION = 1
 
 
 def student_cache_dir(kind: str, recipe: dict | None = None):
     """data/cache/<kind>_student_<hash>: the hash covers the teacher's recipe and the student's (default
-    STUDENT_RECIPE), so a changed default never reads a stale student."""
-    from .. import data
-    from .simcse import DEFAULT_CONFIG
-
-    recipe = json.dumps([STUDENT_CACHE_VERSION, kind, DEFAULT_CONFIG.to_dict(), recipe or STUDENT_RECIPE],
-                        sort_keys=True)
-    return data.CACHE_DIR / f"{kind}_student_{hashlib.sha1(recipe.encode()).hexdigest()[:10]}"
+    DEFAULT_STUDENT_CONFIG), so a changed default never reads a stale student."""
+    return cache_dir(f"{kind}_student", STUDENT_CACHE_VERSION, kind, DEFAULT_CONFIG.to_dict(),
+                     recipe or DEFAULT_STUDENT_CONFIG.to_dict())
 
 
 def cached_student(kind: str, build: Callable[[], object], load: Callable, save: Callable | None = None,
                    recipe: dict | None = None):
     """The model `kind` read from data/cache/ (`load(path)`), or built with build() and saved there first
     (`save(result, path)`, default `result.save(path)`); `recipe` goes into the cache key."""
-    from .train import load_or_train
-
     return load_or_train(student_cache_dir(kind, recipe), load, build, save or (lambda model, path: model.save(path)))
 
 
-def train_student(teacher=None, *, sentences: Sequence[str] | None = None, recipe: dict | None = None,
-                  device=None, progress: bool = True):
+def train_student(config: StudentConfig | None = None, *, teacher=None, sentences: Sequence[str] | None = None,
+                  device=None, progress: bool = True, **overrides):
     """A `smaller_student` of `teacher` (default: the course's `simcse`) trained with MSE on its vectors.
 
-    -> (student, history). The teacher's vectors of `sentences` (default: a seeded sample of recipe["n_sentences"]
-    sentences of SimCSE's training corpus) are projected
-    to the student's width with `pca_targets`, and the student's embeddings start from the same projection.
+    config: a StudentConfig (default DEFAULT_STUDENT_CONFIG); keywords naming its fields override it
+        (train_student(d_model=256)). -> (student, history). The teacher's vectors of `sentences` (default: a seeded
+    sample of config.n_sentences sentences of SimCSE's training corpus) are projected to the student's width with
+    `pca_targets`, and the student's embeddings start from the same projection.
     """
-    from .simcse import DEFAULT_CONFIG, pretrained_simcse, unsup_sentences
-
-    r = {**STUDENT_RECIPE, **(recipe or {})}
+    cfg, _ = resolve(config, DEFAULT_STUDENT_CONFIG, overrides)
     teacher = pretrained_simcse(device=device, progress=progress) if teacher is None else teacher
     if sentences is None:
         corpus = unsup_sentences()
-        rows = np.random.default_rng(r["seed"]).choice(len(corpus), min(r["n_sentences"], len(corpus)), replace=False)
+        rows = np.random.default_rng(cfg.seed).choice(len(corpus), min(cfg.n_sentences, len(corpus)), replace=False)
         sentences = [corpus[i] for i in sorted(rows)]
     name = "simcse_" + hashlib.sha1(json.dumps(DEFAULT_CONFIG.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
     T = teacher_embeddings(teacher, name, sentences, show_progress=progress)  # (n, D)
-    targets, P = pca_targets(T, r["d_model"])  # (n, d), (D, d)
-    student = smaller_student(teacher, r["n_layers"], r["d_model"], r["n_heads"], directions=P, seed=r["seed"])
-    history = distill(student, sentences, targets, steps=r["steps"], batch_size=r["batch_size"], lr=r["lr"],
-                      max_length=r["max_length"], seed=r["seed"], device=device, progress=progress)
+    targets, P = pca_targets(T, cfg.d_model)  # (n, d), (D, d)
+    student = smaller_student(teacher, cfg.n_layers, cfg.d_model, cfg.n_heads, directions=P, seed=cfg.seed)
+    history = distill(student, sentences, targets, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                      max_length=cfg.max_length, seed=cfg.seed, device=device, progress=progress)
     return student.eval(), history
 
 
 def pretrained_student(device=None, progress: bool = True):
-    """The built-in `simcse-small`: STUDENT_RECIPE distilled from `simcse`, trained on first use, then cached."""
-    from ..nn.encoder import SentenceEncoder
-    from .train import save_with_history
-
+    """The built-in `simcse-small`: DEFAULT_STUDENT_CONFIG distilled from `simcse`, trained on first use, cached."""
     student, _ = cached_student("small", lambda: train_student(device=device, progress=progress),
                                 lambda path: (SentenceEncoder.load(path, device), None),
                                 lambda run, path: save_with_history(*run, path))
@@ -279,8 +264,6 @@ class CPUTimed:
         self.model, self.sentences, self.cpu_s = model, 0, 0.0
 
     def encode(self, sentences, *args, **kwargs):
-        import time
-
         start = time.process_time()
         with encoding_threads(1):   # a CPU-second is then a second of one core, for every model alike
             out = self.model.encode(sentences, *args, **kwargs)

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
+from ..device import get_device
+
 TORCHRUN_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
@@ -69,7 +71,6 @@ def process_group(device=None):
     if not launched_by_torchrun() or dist.is_initialized():
         yield device
         return
-    from ..device import get_device
 
     kind = get_device(device).type
     if kind == "mps":
@@ -133,6 +134,7 @@ def gather_rows(z: torch.Tensor, parts: int = 1) -> torch.Tensor:
     """
     if not is_distributed():
         return z
+    # lazy: a private torch module, needed only under torchrun
     from torch.distributed._functional_collectives import all_gather_single_autograd
 
     blocks = z.unflatten(0, (parts, -1))  # (parts, b, d)

@@ -11,7 +11,7 @@ source text into the new training stream (a "replay" share) is the standard way 
     news_split()                (train stories, held-out stories): adaptation trains only on the first
     news_yardstick(split)       in-domain sentence task on held-out stories: same story vs another story
     adapt(encoder, ...)         a copy of `encoder` after `steps` of SimCSE on news (+ a share of Wikipedia)
-    pretrained_news()           the built-in `simcse-news`: `simcse` adapted with ADAPT_RECIPE, cached
+    pretrained_news()           the built-in `simcse-news`: `simcse` adapted with DEFAULT_ADAPT_CONFIG, cached
     pretrained_news(source_share=0.5)   the same with half of the stream Wikipedia (replay), cached
 
 The in-domain document task is the Lee ratings (`data.lee_pairs`: 50 news documents of the same source and
@@ -23,14 +23,20 @@ import copy
 import random
 from typing import Sequence
 
+from .. import data
+from ..data import NLITriplet, dev_test_split
+from ..data.corpora import _read_lines, gensim_test_file, split_sentences
+from ..nn.encoder import SentenceEncoder
+from .cache import save_with_history
+from .distill import cached_student
+from .recipes import DEFAULT_ADAPT_CONFIG, AdaptConfig, resolve
+from .simcse import pretrained_simcse, train_simcse
+
 HELD_OUT_EVERY = 5            # stories 0, 5, 10, ... are held out of adaptation (60 of 300)
-ADAPT_RECIPE = dict(steps=60, batch_size=64, lr=3e-4, source_share=0.0, seed=0)
 
 
 def news_stories() -> list[list[str]]:
     """The Lee background corpus as 300 stories, each a list of its sentences (>= 3 words), in file order."""
-    from ..data.corpora import _read_lines, gensim_test_file, split_sentences
-
     stories = [[s for s in split_sentences(doc) if len(s.split()) >= 3]
                for doc in _read_lines(gensim_test_file("lee_background.cor"))]
     return [s for s in stories if s]
@@ -52,8 +58,6 @@ def news_yardstick(split: str | None = "test") -> list:
     """Triplets (anchor, positive: another sentence of the same story, negative: a sentence of another held-out
     story) with every sentence of the held-out stories an anchor once. "dev": held-out stories 0, 2, 4, ...;
     "test": 1, 3, 5, ...; None: both. Fixed (seeded by the split)."""
-    from ..data import NLITriplet, dev_test_split
-
     stories = [s for s in dev_test_split(news_split()[1], split) if len(s) >= 2]
     rng = random.Random(f"news-yardstick-{split}")
     triplets = []
@@ -65,15 +69,6 @@ def news_yardstick(split: str | None = "test") -> list:
     return triplets
 
 
-def news_interval(model, split: str | None = "test", **kw):
-    """Accuracy x 100 on `news_yardstick(split)` with its bootstrap interval (kw: n_boot, seed, level)."""
-    import numpy as np
-
-    from ..evaluation.evaluate import bootstrap, triplet_correct
-
-    return bootstrap(np.mean, 100.0 * triplet_correct(model, news_yardstick(split)), **kw)
-
-
 def training_stream(source_share: float = 0.0, seed: int = 0, source: Sequence[str] | None = None) -> list[str]:
     """The adaptation sentences: every news training sentence, plus source (Wikipedia) sentences so that they
     make up `source_share` of the whole (0: news only; 0.5: as many Wikipedia as news sentences)."""
@@ -82,40 +77,31 @@ def training_stream(source_share: float = 0.0, seed: int = 0, source: Sequence[s
     news = news_sentences()
     if source_share == 0:
         return news
-    from .. import data
-
     source = [s.text for s in data.wiki_sentences()] if source is None else list(source)
     n = min(len(source), round(len(news) * source_share / (1 - source_share)))
     return news + random.Random(seed).sample(source, n)
 
 
-def adapt(encoder, *, steps: int = ADAPT_RECIPE["steps"], batch_size: int = ADAPT_RECIPE["batch_size"],
-          lr: float = ADAPT_RECIPE["lr"], source_share: float = ADAPT_RECIPE["source_share"],
-          seed: int = ADAPT_RECIPE["seed"], device=None, progress: bool = True):
-    """A copy of `encoder` trained `steps` more steps of unsupervised SimCSE (the course's default noise) on
-    `training_stream(source_share)`. The original is left untouched. -> (adapted encoder, fit history)."""
-    from .simcse import train_simcse
+def adapt(encoder, config: AdaptConfig | None = None, *, device=None, progress: bool = True, **overrides):
+    """A copy of `encoder` trained config.steps more steps of unsupervised SimCSE (the course's default noise) on
+    `training_stream(config.source_share)`. config: an AdaptConfig (default DEFAULT_ADAPT_CONFIG); keywords naming
+    its fields override it. The original is left untouched. -> (adapted encoder, fit history)."""
+    cfg, _ = resolve(config, DEFAULT_ADAPT_CONFIG, overrides)
+    return train_simcse(encoder=copy.deepcopy(encoder), sentences=training_stream(cfg.source_share, cfg.seed),
+                        steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, device=device,
+                        progress=progress)
 
-    return train_simcse(encoder=copy.deepcopy(encoder), sentences=training_stream(source_share, seed),
-                        steps=steps, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress)
 
-
-def pretrained_news(device=None, progress: bool = True, source_share: float = ADAPT_RECIPE["source_share"]):
-    """The built-in `simcse-news`: `simcse` adapted to the Lee news with ADAPT_RECIPE, trained once, then cached.
+def pretrained_news(device=None, progress: bool = True, source_share: float = DEFAULT_ADAPT_CONFIG.source_share):
+    """The built-in `simcse-news`: `simcse` adapted to the Lee news with DEFAULT_ADAPT_CONFIG, trained once, cached.
 
     source_share=0.5: the same run with half of the stream Wikipedia ("replay", lesson 12), cached beside it."""
-    from .distill import cached_student
-    from ..nn.encoder import SentenceEncoder
-    from .simcse import pretrained_simcse
-    from .train import save_with_history
-
-    recipe = {**ADAPT_RECIPE, "source_share": source_share}
+    cfg = DEFAULT_ADAPT_CONFIG.override(source_share=source_share)
 
     def build():
-        return adapt(pretrained_simcse(device=device, progress=progress), device=device, progress=progress,
-                     **recipe)
+        return adapt(pretrained_simcse(device=device, progress=progress), cfg, device=device, progress=progress)
 
     encoder, _ = cached_student("news", build, lambda path: (SentenceEncoder.load(path, device), None),
                                 lambda run, path: save_with_history(*run, path),
-                                recipe={**recipe, "held_out_every": HELD_OUT_EVERY})
+                                recipe={**cfg.to_dict(), "held_out_every": HELD_OUT_EVERY})
     return encoder.eval()

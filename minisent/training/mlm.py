@@ -15,7 +15,7 @@ Pieces:
     MLMHead / MLMObjective               hidden (N, d) -> logits (N, V), tied to the input embedding
     unigram_entropy(...)                 the loss of guessing word frequency without any context
     fill_mask(model, objective, text)    top-k guesses for each [MASK] in a text
-    train_mlm() / pretrained_mlm()       the course's MLM run: trained with `fit`, cached in data/cache/
+    train_mlm(config) / pretrained_mlm() the course's MLM run (MLMConfig): trained with `fit`, cached in data/cache/
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from ..nn.transformer import TransformerConfig
 from ..text.tokenize import MASK, MASK_ID, SPECIAL_TOKENS, Tokenizer, corpus_bpe, pad_batch
 from .cache import cache_dir, load_or_train
 from .loop import fit, recent_loss
+from .recipes import DEFAULT_MLM_CONFIG, MLMConfig, resolve
 
 IGNORE = -100  # label of positions that are not predicted (F.cross_entropy's ignore_index)
 N_SPECIAL = len(SPECIAL_TOKENS)
@@ -215,14 +216,7 @@ def fill_mask(model: nn.Module, objective: MLMObjective, text: str, k: int = 5) 
 
 
 # ------------------------------------------------------------------- the course's MLM run
-# The default run, sized by step count to take about a minute (at most ~100 s) on a 2-core laptop CPU.
-# Dropout is off: 500 steps of 64 sentences is 1.6 passes over the corpus, far from over-fitting, and
-# dropout would only slow learning down (`backbone.set_dropout(0.1)` turns it on for SimCSE later).
-DEFAULT_MLM_CONFIG = dict(d_model=128, n_heads=4, n_layers=2, d_ff=512, dropout=0.0, max_len=256)
-DEFAULT_MLM_STEPS = 500
-DEFAULT_MLM_BATCH = 64
-DEFAULT_MLM_LR = 1e-3
-DEFAULT_MLM_WARMUP = 0.2   # a long warm-up (see benchmarks/RESULTS.md, "Experiment log")
+# The recipe: MLMConfig (training/recipes.py). Its data: the offline corpus less HELD_OUT sentences to measure on.
 MLM_CACHE_VERSION = 1
 HELD_OUT = 500  # corpus sentences kept out of MLM training (a fixed random choice) to measure on
 
@@ -260,37 +254,41 @@ def mlm_sentences() -> tuple[list[str], list[str]]:
             [s for i, s in enumerate(sentences) if i in held])
 
 
-def train_mlm(steps: int = DEFAULT_MLM_STEPS, *, tokenizer=None, sentences=None, config: dict | None = None,
-              batch_size: int = DEFAULT_MLM_BATCH, lr: float = DEFAULT_MLM_LR, warmup: float = DEFAULT_MLM_WARMUP,
-              pooling: str = "mean", seed: int = 0, device=None, progress: bool = True,
-              max_seconds: float | None = None, eval_sentences=None) -> MLMRun:
+def train_mlm(config: MLMConfig | None = None, *, tokenizer=None, sentences=None, pooling: str = "mean",
+              device=None, progress: bool = True, max_seconds: float | None = None, eval_sentences=None,
+              **overrides) -> MLMRun:
     """Pretrain a fresh SentenceEncoder with MLM (defaults: the course's BPE tokenizer and corpus).
 
-    The history gets "unigram_entropy" (the no-context baseline) and, when `eval_sentences`
-    are given, "eval_loss" / "eval_acc" on them at the end.
+    config: an MLMConfig (default DEFAULT_MLM_CONFIG); keywords naming its fields override it, e.g.
+        train_mlm(steps=3000) or train_mlm(d_model=64, n_layers=1).
+    The history gets "config", "unigram_entropy" (the no-context baseline) and, when `eval_sentences`
+    are given (default: the held-out corpus sentences), "eval_loss" / "eval_acc" on them at the end.
     """
+    cfg, _ = resolve(config, DEFAULT_MLM_CONFIG, overrides)
     tokenizer = tokenizer or corpus_bpe()
     if sentences is None:
         sentences, held = mlm_sentences()
         eval_sentences = held if eval_sentences is None else eval_sentences
-    cfg = TransformerConfig(**{**DEFAULT_MLM_CONFIG, **(config or {}), "vocab_size": tokenizer.vocab_size})
-    encoder = SentenceEncoder.create(tokenizer, cfg, pooling=pooling, seed=seed)
-    objective = MLMObjective(cfg.d_model, tokenizer.vocab_size)
-    batches = MLMBatches(tokenizer, sentences, batch_size=batch_size, max_length=min(128, cfg.max_len), seed=seed)
-    history = fit(encoder, objective, batches, steps, lr=lr, warmup=warmup, device=device, seed=seed, progress=progress,
-                  desc="MLM pretraining", max_seconds=max_seconds)
+    arch = TransformerConfig(**cfg.architecture(), vocab_size=tokenizer.vocab_size)
+    encoder = SentenceEncoder.create(tokenizer, arch, pooling=pooling, seed=cfg.seed)
+    objective = MLMObjective(arch.d_model, tokenizer.vocab_size)
+    batches = MLMBatches(tokenizer, sentences, batch_size=cfg.batch_size, max_length=min(128, arch.max_len),
+                         seed=cfg.seed)
+    history = fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, warmup=cfg.warmup, device=device, seed=cfg.seed,
+                  progress=progress, desc="MLM pretraining", max_seconds=max_seconds)
+    history["config"] = cfg.to_dict()
     history["unigram_entropy"] = unigram_entropy(tokenizer, sentences)
     if eval_sentences:
-        held_batches = MLMBatches(tokenizer, eval_sentences, batch_size=batch_size, seed=seed + 1)
-        ev = evaluate_mlm(encoder, objective, held_batches, n_batches=max(1, len(eval_sentences) // batch_size))
+        held_batches = MLMBatches(tokenizer, eval_sentences, batch_size=cfg.batch_size, seed=cfg.seed + 1)
+        ev = evaluate_mlm(encoder, objective, held_batches, n_batches=max(1, len(eval_sentences) // cfg.batch_size))
         history["eval_loss"], history["eval_acc"] = ev["loss"], ev["acc"]
     return MLMRun(encoder, objective, history)
 
 
 def mlm_cache_dir() -> Path:
     """data/cache/mlm_default_<hash>: the hash changes whenever a default does, so a stale cache is never read."""
-    return cache_dir("mlm_default", MLM_CACHE_VERSION, DEFAULT_MLM_CONFIG, DEFAULT_MLM_STEPS, DEFAULT_MLM_BATCH,
-                     DEFAULT_MLM_LR, DEFAULT_MLM_WARMUP, HELD_OUT)
+    return cache_dir("mlm_default", MLM_CACHE_VERSION, DEFAULT_MLM_CONFIG.to_dict(), HELD_OUT)
+
 
 def pretrained_mlm_run(device=None, progress: bool = True) -> MLMRun:
     """The default MLM run (encoder + head + history), trained on first use and cached in data/cache/."""
@@ -305,17 +303,14 @@ def pretrained_mlm(device=None, progress: bool = True) -> SentenceEncoder:
     return pretrained_mlm_run(device, progress).encoder
 
 
-def train_mlm_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                  seed: int = 0) -> MLMRun:
-    """`python -m minisent train mlm --out DIR [--minutes M] [--steps N] [--device D] [--seed S]`.
+def train_mlm_cli(out: str | Path, config: MLMConfig = DEFAULT_MLM_CONFIG, *, minutes: float | None = None,
+                  device=None) -> MLMRun:
+    """`python -m minisent train mlm --out DIR [--steps N] [--lr LR] ... [--minutes M] [--device D]`.
 
-    Without --steps: the default step count, or as many as fit in --minutes (up to 1,000,000).
-    Saves the encoder (plus mlm_head.pt, history.json) to `out` and prints a summary.
+    Trains `config` (for at most `minutes` when given, the learning rate following the clock), saves the encoder
+    (plus mlm_head.pt, history.json) to `out` and prints a summary.
     """
-    if steps is None:
-        steps = DEFAULT_MLM_STEPS if minutes is None else 1_000_000
-    run = train_mlm(steps=steps, seed=seed, device=device,
-                    max_seconds=None if minutes is None else 60.0 * minutes)
+    run = train_mlm(config, device=device, max_seconds=None if minutes is None else 60.0 * minutes)
     h = run.history
     path = run.save(out)
     print(f"MLM: {len(h['loss'])} steps in {h['time_s'][-1]:.0f} s; train loss (last 20 steps) {recent_loss(h):.3f}; "

@@ -29,11 +29,11 @@ import random
 from collections import deque
 from typing import Hashable, Iterator, Sequence
 
+from ..data import tokenize_words
+
 
 def normalize_text(text: str) -> str:
     """The duplicate key of a text: its lowercase words, single-spaced ("The  Cat!" -> "the cat")."""
-    from ..data import tokenize_words
-
     return " ".join(tokenize_words(text))
 
 

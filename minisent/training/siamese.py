@@ -14,7 +14,7 @@ The objectives below plug into the course's one training loop, `train.fit(model,
 
     TripletObjective(margin, distance, mining)   objective(model, batch) -> (loss, metrics)
     ContrastiveObjective(margin, distance)       the same on labelled pairs
-    train_triplet(encoder=None, steps=...)       -> (encoder, history)
+    train_triplet(config, encoder=None)          -> (encoder, history); the recipe: recipes.TripletConfig
     train_triplet_cli(out, ...)                  `python -m minisent train triplet --out DIR`
 (the data and its batch streams: triplet_data.py)
 
@@ -37,21 +37,9 @@ from ..losses import batch_triplet_loss, contrastive_loss, triplet_loss
 from ..nn.encoder import SentenceEncoder
 from .cache import save_with_history
 from .loop import fit, recent_loss
+from .recipes import DEFAULT_TRIPLET_CONFIG, MININGS, TripletConfig, resolve
 from .start import start_encoder
 from .triplet_data import MAX_LENGTH, PairBatches, TripletBatches, _as_triplets, section_labels, training_triplets
-
-
-# ------------------------------------------------------------------------------ the default recipe
-# Chosen on held-out section-triplet accuracy; what was tried: benchmarks/RESULTS.md, "Experiment log".
-DEFAULT_STEPS = 150
-DEFAULT_BATCH = 32
-DEFAULT_LR = 5e-4
-DEFAULT_MARGIN = 0.3
-DEFAULT_DISTANCE = "cosine"
-DEFAULT_MINING = None
-DEFAULT_INIT = "mlm"           # "mlm": pretrained_mlm(); "random": a fresh encoder of the same shape
-DEFAULT_WARMUP = 0.1
-MININGS = (None, "all", "hard", "semi-hard")
 
 
 # ------------------------------------------------------------------------------------- objectives
@@ -88,8 +76,8 @@ class TripletObjective:
 
     name = "triplet"
 
-    def __init__(self, margin: float = DEFAULT_MARGIN, distance: str = DEFAULT_DISTANCE,
-                 mining: str | None = DEFAULT_MINING):
+    def __init__(self, margin: float = DEFAULT_TRIPLET_CONFIG.margin, distance: str = DEFAULT_TRIPLET_CONFIG.distance,
+                 mining: str | None = DEFAULT_TRIPLET_CONFIG.mining):
         if mining not in MININGS:
             raise ValueError(f"mining must be one of {MININGS}; got {mining!r}")
         if distance not in ("euclidean", "cosine"):
@@ -128,7 +116,7 @@ class ContrastiveObjective:
 
     name = "contrastive"
 
-    def __init__(self, margin: float = 0.5, distance: str = DEFAULT_DISTANCE):
+    def __init__(self, margin: float = 0.5, distance: str = DEFAULT_TRIPLET_CONFIG.distance):
         self.margin, self.distance = margin, distance
 
     def __call__(self, model, batch: dict) -> tuple[torch.Tensor, dict]:
@@ -143,101 +131,81 @@ class ContrastiveObjective:
 
 
 # -------------------------------------------------------------------------------------- training
-def initial_encoder(init: str = DEFAULT_INIT, seed: int = 0, device=None, progress: bool = True) -> SentenceEncoder:
-    """Where training starts (`start.start_encoder`, dropout off). "mlm": the course's MLM-pretrained encoder
-    (trained once, cached); "random": a freshly initialized encoder of the same shape and tokenizer."""
+def initial_encoder(init: str = DEFAULT_TRIPLET_CONFIG.init, seed: int = 0, device=None, progress: bool = True,
+                    dropout: float = 0.0) -> SentenceEncoder:
+    """Where training starts (`start.start_encoder`). "mlm": the course's MLM-pretrained encoder (trained once,
+    cached); "random": a freshly initialized encoder of the same shape and tokenizer."""
     if init not in ("mlm", "random"):
         raise ValueError(f"init must be 'mlm' or 'random'; got {init!r}")
-    return start_encoder(init, dropout=0.0, seed=seed, device=device, progress=progress)
+    return start_encoder(init, dropout=dropout, seed=seed, device=device, progress=progress)
 
 
-def train_triplet(encoder: SentenceEncoder | None = None, steps: int = DEFAULT_STEPS, *,
-                  triplets: Sequence | None = None, source: str = "sections", objective: str = "triplet",
-                  batch_size: int = DEFAULT_BATCH, lr: float = DEFAULT_LR, margin: float = DEFAULT_MARGIN,
-                  distance: str = DEFAULT_DISTANCE, mining: str | None = DEFAULT_MINING,
-                  warmup: float = DEFAULT_WARMUP, init: str = DEFAULT_INIT, seed: int = 0, device=None,
-                  progress: bool = True, max_seconds: float | None = None,
-                  eval_triplets: Sequence | dict | None = None, eval_every: int = 0) -> tuple[SentenceEncoder, dict]:
+def train_triplet(config: TripletConfig | None = None, *, encoder: SentenceEncoder | None = None,
+                  triplets: Sequence | None = None, eval_triplets: Sequence | dict | None = None,
+                  eval_every: int | None = None, device=None, progress: bool = True, max_seconds: float | None = None,
+                  **overrides) -> tuple[SentenceEncoder, dict]:
     """Train a sentence encoder as a triplet (or Siamese-pairs) network. Returns (encoder, history).
 
-    encoder:    trained in place; None starts from `initial_encoder(init)` (the MLM-pretrained one by default).
-    triplets:   training triplets (NLITriplet or 3-tuples); None: `training_triplets(source)`.
-    objective:  "triplet" (TripletObjective(margin, distance, mining)) or "contrastive"
-                (ContrastiveObjective(margin, distance) on (a, p, 1), (a, n, 0) pairs).
-    mining:     None (the given triplets), or "hard" / "semi-hard" / "all" inside each batch; section
-                triplets are labelled by section for it, other triplets by pair.
-    eval_triplets, eval_every: measure `evaluate.triplet_accuracy` before training, every `eval_every` steps
-                and at the end, on a list of triplets -> history["eval_acc"] (a list), or on a dict of named
-                lists (e.g. {"held-out": ..., "train": ...}) -> history["eval_acc"][name]; history["eval_step"]
-                holds the steps.
+    config:     a TripletConfig (default DEFAULT_TRIPLET_CONFIG); keywords naming its fields override it, e.g.
+                train_triplet(steps=100, margin=0.5, mining="semi-hard").
+    encoder:    trained in place; None starts from `initial_encoder(config.init)` (the MLM-pretrained one by default).
+    triplets:   training triplets (NLITriplet or 3-tuples); None: `training_triplets(config.source)`.
+                config.objective "triplet": TripletObjective(margin, distance, mining); "contrastive":
+                ContrastiveObjective(margin, distance) on (a, p, 1), (a, n, 0) pairs. Mining labels section
+                triplets by section (a same-section sentence is a positive even across triplets), others by pair.
+    eval_triplets, eval_every: `triplet_accuracy` on a list of triplets, or a dict of named lists, through fit's
+                evaluation hook: before training, every `eval_every` steps and at the end -> history["eval"]
+                (fit's rows), and as curves: history["eval_step"], history["eval_acc"] (a list, or {name: list}).
 
     history: `fit`'s per-step lists ("loss", "lr", "batch_acc", "active", ...), the eval curve and "config".
     """
-    if objective not in ("triplet", "contrastive"):
-        raise ValueError(f"objective must be 'triplet' or 'contrastive'; got {objective!r}")
+    cfg, _ = resolve(config, DEFAULT_TRIPLET_CONFIG, overrides)
     if encoder is None:
-        encoder = initial_encoder(init, seed=seed, device=device, progress=progress)
+        encoder = initial_encoder(cfg.init, seed=cfg.seed, device=device, progress=progress, dropout=cfg.dropout)
     given = triplets is not None
-    triplets = _as_triplets(training_triplets(source) if triplets is None else triplets)
+    triplets = _as_triplets(training_triplets(cfg.source) if triplets is None else triplets)
     labels = None
-    if mining is not None and objective == "triplet":
+    if cfg.mining is not None and cfg.objective == "triplet":
         known = section_labels()
         if all(s in known for t in triplets for s in (t.anchor, t.positive, t.negative)):
             labels = known  # same section = positive, even across triplets
     max_length = min(MAX_LENGTH, encoder.max_length)
-    if objective == "triplet":
-        batches = TripletBatches(encoder.tokenizer, triplets, batch_size, max_length, labels, seed)
-        obj = TripletObjective(margin, distance, mining)
+    if cfg.objective == "triplet":
+        batches = TripletBatches(encoder.tokenizer, triplets, cfg.batch_size, max_length, labels, cfg.seed)
+        objective = TripletObjective(cfg.margin, cfg.distance, cfg.mining)
     else:
-        batches = PairBatches(encoder.tokenizer, triplets, batch_size, max_length, None, seed)
-        obj = ContrastiveObjective(margin, distance)
+        batches = PairBatches(encoder.tokenizer, triplets, cfg.batch_size, max_length, None, cfg.seed)
+        objective = ContrastiveObjective(cfg.margin, cfg.distance)
 
-    # the evaluation curve: {name: triplets}, measured at step 0, every `eval_every` steps and at the end
     named = eval_triplets if isinstance(eval_triplets, dict) else {"": eval_triplets}
     named = {k: list(v) for k, v in named.items() if v is not None}
-    curve = {"eval_step": [], "eval_acc": {k: [] for k in named}}
 
-    quiet = SimpleNamespace(encode=lambda sentences: encoder.encode(sentences, show_progress=False))
+    def accuracies(model: SentenceEncoder) -> dict:  # fit's eval_fn: {name: held-out triplet accuracy}
+        quiet = SimpleNamespace(encode=lambda sentences: model.encode(sentences, show_progress=False))
+        return {k: triplet_accuracy(quiet, ts) for k, ts in named.items()}
 
-    def measure(step: int) -> None:
-        curve["eval_step"].append(step)
-        for k, ts in named.items():
-            curve["eval_acc"][k].append(triplet_accuracy(quiet, ts))
-
-    def callback(step: int, history: dict) -> None:
-        if eval_every and step % eval_every == 0:
-            measure(step)
-
+    history = fit(encoder, objective, batches, cfg.steps, lr=cfg.lr, warmup=cfg.warmup, device=device,
+                  seed=cfg.seed, progress=progress, desc=f"{cfg.objective} training", max_seconds=max_seconds,
+                  eval_fn=accuracies if named else None, eval_every=eval_every or None)
     if named:
-        measure(0)
-    history = fit(encoder, obj, batches, steps, lr=lr, warmup=warmup, device=device, seed=seed,
-                  progress=progress, desc=f"{objective} training", max_seconds=max_seconds,
-                  callback=callback if named else None)
-    if named:
-        if curve["eval_step"][-1] != len(history["loss"]):
-            measure(len(history["loss"]))  # the end, when it is not a multiple of eval_every
-        history["eval_step"] = curve["eval_step"]
-        history["eval_acc"] = curve["eval_acc"] if isinstance(eval_triplets, dict) else curve["eval_acc"][""]
-    history["config"] = dict(objective=objective, steps=len(history["loss"]), batch_size=batch_size, lr=lr,
-                             margin=margin, distance=distance, mining=mining, warmup=warmup,
-                             source="given" if given else source, n_triplets=len(triplets), seed=seed)
+        history["eval_step"] = [row["step"] for row in history["eval"]]
+        curves = {k: [row[k] for row in history["eval"]] for k in named}
+        history["eval_acc"] = curves if isinstance(eval_triplets, dict) else curves[""]
+    history["config"] = {**cfg.to_dict(), "source": "given" if given else cfg.source, "n_triplets": len(triplets)}
     return encoder, history
 
 
-def train_triplet_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                      seed: int = 0) -> tuple[SentenceEncoder, dict]:
-    """`python -m minisent train triplet --out DIR [--minutes M] [--steps N] [--device D] [--seed S]`.
+def train_triplet_cli(out: str | Path, config: TripletConfig = DEFAULT_TRIPLET_CONFIG, *,
+                      minutes: float | None = None, device=None) -> tuple[SentenceEncoder, dict]:
+    """`python -m minisent train triplet --out DIR [--steps N] [--margin M] ... [--minutes M] [--device D]`.
 
-    Starts from the MLM-pretrained encoder, trains on the training-article section triplets with the
-    default recipe (DEFAULT_STEPS steps, or as many as fit in --minutes), prints held-out triplet accuracy
-    before and after, and saves the encoder (+ history.json) to `out`: `python -m minisent eval --model DIR`
-    and `minisent.load(DIR)` read it back.
+    Trains `config` (from the MLM-pretrained encoder, on the training-article section triplets by default; for at
+    most `minutes` when given), prints held-out triplet accuracy before and after, and saves the encoder
+    (+ history.json) to `out`: `python -m minisent eval --model DIR` and `minisent.load(DIR)` read it back.
     """
-    if steps is None:
-        steps = DEFAULT_STEPS if minutes is None else 1_000_000
     held_out = section_triplets()[1]   # the default split: --seed never moves it
     t0 = time.perf_counter()
-    encoder, history = train_triplet(steps=steps, seed=seed, device=device, eval_triplets=held_out,
+    encoder, history = train_triplet(config, device=device, eval_triplets=held_out,
                                      max_seconds=None if minutes is None else 60.0 * minutes)
     path = save_with_history(encoder, history, out)
     print(f"triplet: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s; "

@@ -18,15 +18,14 @@ and measured: benchmarks/RESULTS.md ("SimCSE recipe on STS-B dev"); lesson 07 sh
     enc, history = train_simcse_sup(encoder=enc)            # + entailment (positive), contradiction (hard negative)
     enc = pretrained_simcse()                               # the course default, trained once, cached in data/cache/
 
-Here: SimCSEConfig, the objectives UnsupervisedSimCSE / SupervisedSimCSE (objective(model, batch) -> (loss,
-metrics), for `fit`), train_simcse / train_simcse_sup and the cached defaults. Beside it: the batch streams and
-data (simcse_data.py), the starting encoders (start.py), a step's plumbing (contrastive.py), the command line
-and the GPU recipe (simcse_cli.py).
+Here: the objectives UnsupervisedSimCSE / SupervisedSimCSE (objective(model, batch) -> (loss, metrics), for
+`fit`), train_simcse / train_simcse_sup and the cached defaults. Beside it: the recipe, SimCSEConfig (recipes.py,
+with every other objective's), the batch streams and data (simcse_data.py), the starting encoders (start.py), a
+step's plumbing (contrastive.py), the command line and the GPU recipe (simcse_cli.py).
 """
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -39,42 +38,9 @@ from .cache import cache_dir, cached_encoder
 from .contrastive import at_least_float32, embed, float32_loss, info_nce_for, pair_metrics, step_rng
 from .distributed import gather_rows
 from .loop import fit
+from .recipes import DEFAULT_CONFIG, DEFAULT_SUP_CONFIG, SimCSEConfig, resolve  # noqa: F401  (SimCSEConfig: re-exported)
 from .simcse_data import SentenceBatches, TripletBatches, nli_training_triplets, unsup_sentences
 from .start import start_encoder, word2vec_init_  # noqa: F401  (re-exported for the lessons)
-
-
-# ------------------------------------------------------------------------------------ recipe
-@dataclass
-class SimCSEConfig:
-    """One SimCSE run. The defaults are the recipe that measured best on this course's data (lesson 07)."""
-    steps: int = 150              # optimizer steps (the budget: steps, not minutes, so runs reproduce)
-    batch_size: int = 128         # B: each sentence has B - 1 in-batch negatives
-    temperature: float = 0.05     # tau of InfoNCE
-    lr: float = 3e-4              # peak AdamW learning rate (linear warm-up, cosine decay)
-    weight_decay: float = 0.01
-    warmup: float = 0.05          # fraction of the run
-    dropout: float = 0.1          # SimCSE's noise: dropout on embeddings, attention and residuals
-    min_keep: float | None = 0.3  # discrete noise: crop to a random span keeping >= this share (None: no crop)
-    p_delete: float = 0.4         # ... then delete each word with this probability (0: none)
-    max_length: int = 64          # tokens per training sentence (longer ones are cut)
-    start: str = "random"         # "random", "word2vec" or "mlm" (the cached MLM encoder): see start_encoder
-    tokenizer: str = "bpe"        # "bpe" (subwords: no word is out of vocabulary) or "word"; random / word2vec starts
-    d_model: int = 256            # width of a random / word2vec start (the MLM start keeps its own 128)
-    pooling: str = "weighted_mean"  # "weighted_mean": SIF weights of the training corpus (pooling.sif_token_weights)
-    embedding_std: float | None = 1.0  # std of a random start's token embeddings (None: the backbone's 0.02)
-    freeze_embeddings: bool = False  # keep the token embedding table fixed (e.g. the word2vec vectors)
-    projection_dim: int | None = None  # train through an MLP head of this width (SimCLR); encode() skips it
-    hard_negative_weight: float = 0.0  # supervised only: log-weight on each premise's own contradiction
-    use_hard_negatives: bool = True    # supervised only: False = entailment pairs with in-batch negatives only
-    seed: int = 0
-
-    @property
-    def noise(self) -> bool:
-        """Whether views get discrete noise on top of dropout."""
-        return self.min_keep is not None or self.p_delete > 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 # ---------------------------------------------------------------------------- the objectives
@@ -194,16 +160,6 @@ FIT_OPTIONS = ("eval_fn", "eval_every", "max_seconds", "checkpoint_dir", "checkp
                "precision", "compile")
 
 
-def _configured(config: SimCSEConfig | None, default: SimCSEConfig, options: dict) -> tuple[SimCSEConfig, dict]:
-    """-> (the config with the overridden fields, the options for `fit`)."""
-    config = default if config is None else config
-    overrides = {k: v for k, v in options.items() if k not in FIT_OPTIONS}
-    bad = set(overrides) - set(asdict(config))
-    if bad:
-        raise TypeError(f"unknown SimCSEConfig field(s) {sorted(bad)}; known: {sorted(asdict(config))}")
-    return replace(config, **overrides), {k: v for k, v in options.items() if k in FIT_OPTIONS}
-
-
 def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder | None = None,
                  sentences: Sequence[str] | None = None, device=None, progress: bool = True,
                  **options) -> tuple[SentenceEncoder, dict]:
@@ -219,7 +175,7 @@ def train_simcse(config: SimCSEConfig | None = None, *, encoder: SentenceEncoder
         calls this; config.batch_size is the global batch, split over the processes (`minisent.training.distributed`);
         build the caches it reads first (the command line does: `_build_caches`), or the processes race to.
     """
-    cfg, fit_options = _configured(config, DEFAULT_CONFIG, options)
+    cfg, fit_options = resolve(config, DEFAULT_CONFIG, options, FIT_OPTIONS)
     sentences = unsup_sentences() if sentences is None else list(sentences)
     if encoder is None:
         encoder = start_encoder(cfg.start, sentences=sentences, device=device, progress=progress, **_start_options(cfg))
@@ -265,7 +221,7 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     `nli_training_triplets()` (the hand-written ones, plus SimCSE's NLI file when downloaded).
     config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
     """
-    cfg, fit_options = _configured(config, DEFAULT_SUP_CONFIG, options)
+    cfg, fit_options = resolve(config, DEFAULT_SUP_CONFIG, options, FIT_OPTIONS)
     if encoder is None:
         if cfg.start == "simcse":
             encoder = pretrained_simcse(device=device, progress=progress)
@@ -284,14 +240,6 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
 
 
 # ------------------------------------------------------------------------- the course default
-# Chosen on STS-B dev (benchmarks/RESULTS.md, "SimCSE recipe on STS-B dev"); sized by steps: 150 steps of 128
-# sentences take about 2 CPU-minutes on this 2-core machine (one thread).
-DEFAULT_CONFIG = SimCSEConfig()
-# Supervised, on top of the default unsupervised encoder: 25 steps (~3 passes over the 553 hand-written triplets),
-# chosen on STS-B dev (benchmarks/RESULTS.md, "Supervised SimCSE on STS-B dev"). tau = 0.2 was chosen on mini-STS
-# with an earlier recipe (lesson 08 re-checks it on the offline sets' dev halves).
-DEFAULT_SUP_CONFIG = SimCSEConfig(steps=25, batch_size=64, lr=3e-4, temperature=0.2, min_keep=None, p_delete=0.0,
-                                  start="simcse")
 SIMCSE_CACHE_VERSION = 2
 
 

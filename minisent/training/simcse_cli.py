@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from .. import data
@@ -15,8 +14,8 @@ from ..text.tokenize import corpus_bpe
 from .cache import save_with_history
 from .distributed import is_main, main_process_first
 from .loop import recent_loss
-from .simcse import (DEFAULT_CONFIG, DEFAULT_SUP_CONFIG, SimCSEConfig, pretrained_simcse, train_simcse,
-                     train_simcse_sup)
+from .recipes import DEFAULT_CONFIG, DEFAULT_SUP_CONFIG, GPU_CONFIG, SimCSEConfig
+from .simcse import pretrained_simcse, train_simcse, train_simcse_sup
 from .simcse_data import nli_training_triplets, unsup_sentences
 from .start import start_encoder, word2vec_init_, word_tokenizer
 
@@ -26,8 +25,7 @@ from .start import start_encoder, word2vec_init_, word_tokenizer
 # model 2x wider and 2x deeper than the course's, batch 512, on SimCSE's one-million-sentence Wikipedia file when
 # it was downloaded (`python -m minisent download wiki1m`), else the offline corpus. Not tuned and not timed here
 # (no GPU was available while writing it): a starting point, README "Scaling up" says what to expect.
-GPU_MODEL = dict(d_model=256, n_heads=4, n_layers=4, d_ff=1024, max_len=128)
-GPU_CONFIG = replace(DEFAULT_CONFIG, steps=2000, batch_size=512)  # 2000 x 512 = about one pass over wiki1m
+GPU_MODEL = dict(d_model=256, n_heads=4, n_layers=4, d_ff=1024, max_len=128)  # the recipe: recipes.GPU_CONFIG
 
 
 def gpu_sentences(min_words: int = 4) -> list[str]:
@@ -52,56 +50,48 @@ def gpu_encoder(config: SimCSEConfig = GPU_CONFIG, device=None, progress: bool =
 
 
 # ------------------------------------------------------------------------------ command line
-def _cli(kind: str, out, minutes, steps, device, seed, **fit_options) -> tuple[SentenceEncoder, dict]:
-    """fit_options: grad_cache_chunk, precision, compile (see train.fit). MINISENT_FULL=1: the GPU recipe (simcse)."""
-    full = kind == "simcse" and os.environ.get("MINISENT_FULL") == "1"
-    default = GPU_CONFIG if full else DEFAULT_CONFIG if kind == "simcse" else DEFAULT_SUP_CONFIG
-    if steps is None:
-        steps = default.steps if minutes is None else 1_000_000
-    cfg = replace(default, steps=steps, seed=seed)
-    train = train_simcse if kind == "simcse" else train_simcse_sup
+def train_simcse_cli(out: str | Path, config: SimCSEConfig = DEFAULT_CONFIG, *, minutes: float | None = None,
+                     device=None, supervised: bool = False, **fit_options) -> tuple[SentenceEncoder, dict]:
+    """`python -m minisent train simcse|simcse-sup --out DIR [--steps N] [--temperature T] ... [--minutes M]
+    [--device D] [--grad-cache-chunk C] [--precision P] [--compile]`, also under `torchrun --nproc_per_node=N`.
+
+    Trains `config` (unsupervised, or supervised on NLI triplets; for at most `minutes` when given, the learning
+    rate following the clock), prints mini-STS and Lee before and after and saves the encoder (+ history.json) to
+    `out`, which `minisent.load(out)` and `python -m minisent eval --model out` read. fit_options: grad_cache_chunk,
+    precision, compile (see loop.fit). MINISENT_FULL=1 (unsupervised): GPU_MODEL on wiki1m (`gpu_sentences`).
+    """
+    full = not supervised and os.environ.get("MINISENT_FULL") == "1"
     with main_process_first():  # under torchrun: rank 0 builds any missing cache, the others then read it
         if full:
-            fit_options.update(encoder=gpu_encoder(cfg, device), sentences=gpu_sentences())
+            fit_options.update(encoder=gpu_encoder(config, device), sentences=gpu_sentences())
         else:
-            _build_caches(kind, cfg, device)
+            _build_caches(supervised, config, device)
     t0 = time.perf_counter()
-    encoder, history = train(cfg, device=device, eval_fn=sts_eval_fn(align_uniform=False),
+    train = train_simcse_sup if supervised else train_simcse
+    encoder, history = train(config, device=device, eval_fn=sts_eval_fn(align_uniform=False),
                              max_seconds=None if minutes is None else 60.0 * minutes, **fit_options)
     if not is_main():  # under torchrun, rank 0 alone reports and saves
         return encoder, history
     path = save_with_history(encoder, history, out)
     first, last = history["eval"][0], history["eval"][-1]
-    print(f"{kind}: {len(history['loss'])} steps in {time.perf_counter() - t0:.0f} s (start: {cfg.start}); "
-          f"train loss (last 20 steps) {recent_loss(history):.3f}")
+    print(f"{'simcse-sup' if supervised else 'simcse'}: {len(history['loss'])} steps in "
+          f"{time.perf_counter() - t0:.0f} s (start: {config.start}); train loss (last 20 steps) "
+          f"{recent_loss(history):.3f}")
     print(f"mini-STS {first['mini-STS']:.2f} -> {last['mini-STS']:.2f}; Lee {first['Lee']:.2f} -> {last['Lee']:.2f} "
           f"(Spearman x 100, before -> after)")
     print(f"saved to {path}")
     return encoder, history
 
 
-def _build_caches(kind: str, cfg: SimCSEConfig, device) -> None:
+def train_simcse_sup_cli(out: str | Path, config: SimCSEConfig = DEFAULT_SUP_CONFIG, **options):
+    """`python -m minisent train simcse-sup ...`: `train_simcse_cli` on NLI triplets, from `pretrained_simcse()`."""
+    return train_simcse_cli(out, config, supervised=True, **options)
+
+
+def _build_caches(supervised: bool, cfg: SimCSEConfig, device) -> None:
     """Build (or read) everything a SimCSE run reads from data/cache/: its start encoder and its data."""
     if cfg.start == "simcse":
         pretrained_simcse(device=device)
     else:
         start_encoder(cfg.start, tokenizer=cfg.tokenizer, device=device)
-    unsup_sentences() if kind == "simcse" else nli_training_triplets()
-
-
-def train_simcse_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                     seed: int = 0, **fit_options) -> tuple[SentenceEncoder, dict]:
-    """`python -m minisent train simcse --out DIR [--minutes M] [--steps N] [--device D] [--seed S]
-    [--grad-cache-chunk C] [--precision P] [--compile]`, also under `torchrun --nproc_per_node=N`.
-
-    The default recipe (DEFAULT_CONFIG.steps steps, or as many as fit in --minutes, the learning rate following
-    the clock); prints mini-STS and Lee before and after and saves the encoder (+ history.json) to `out`,
-    which `minisent.load(out)` and `python -m minisent eval --model out` read.
-    """
-    return _cli("simcse", out, minutes, steps, device, seed, **fit_options)
-
-
-def train_simcse_sup_cli(out: str | Path, minutes: float | None = None, steps: int | None = None, device=None,
-                         seed: int = 0, **fit_options) -> tuple[SentenceEncoder, dict]:
-    """`python -m minisent train simcse-sup --out DIR [...]`: supervised SimCSE from `pretrained_simcse()`."""
-    return _cli("simcse-sup", out, minutes, steps, device, seed, **fit_options)
+    nli_training_triplets() if supervised else unsup_sentences()

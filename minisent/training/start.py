@@ -19,7 +19,8 @@ from ..nn.pooling import sif_token_weights
 from ..nn.transformer import TransformerConfig
 from ..text.saved import load_tokenizer
 from ..text.tokenize import SPACE, SPECIAL_TOKENS, WordTokenizer, corpus_bpe
-from .mlm import DEFAULT_MLM_CONFIG, pretrained_mlm
+from .mlm import pretrained_mlm
+from .recipes import DEFAULT_MLM_CONFIG
 from .simcse_data import unsup_sentences
 
 
@@ -95,7 +96,7 @@ def start_encoder(start: str = "mlm", *, dropout: float = 0.1, seed: int = 0, de
             enc = enc.with_pooling(pooling)
     elif start in ("random", "word2vec"):
         tok = corpus_bpe(progress=progress) if tokenizer == "bpe" else word_tokenizer()
-        cfg = {**DEFAULT_MLM_CONFIG, "d_model": d_model or DEFAULT_MLM_CONFIG["d_model"]}
+        cfg = {**DEFAULT_MLM_CONFIG.architecture(), "d_model": d_model or DEFAULT_MLM_CONFIG.d_model}
         cfg["d_ff"] = 4 * cfg["d_model"]
         enc = SentenceEncoder.create(tok, TransformerConfig(**cfg), pooling=pooling, seed=seed)
         if embedding_std is not None:

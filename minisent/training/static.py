@@ -32,6 +32,10 @@ import torch
 
 from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..inputs import check_sentences
+from ..nn.encoder import ModelFileError, read_config, read_tensors, read_tokenizer, replace_folder
+from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID, pad_batch
+from .distill import cached_student
+from .simcse import pretrained_simcse
 
 FORMAT = "minisent.StaticEncoder"
 FORMAT_VERSION = 1
@@ -46,8 +50,6 @@ class StaticEncoder:
         if table.ndim != 2 or table.shape[0] != tokenizer.vocab_size:
             raise ValueError(f"table must be (vocab_size={tokenizer.vocab_size}, d), got {table.shape}")
         if token_weights is None:
-            from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID
-
             token_weights = np.ones(tokenizer.vocab_size, dtype=np.float32)
             token_weights[[PAD_ID, CLS_ID, SEP_ID, MASK_ID]] = 0.0
         token_weights = np.asarray(token_weights, dtype=np.float32)
@@ -66,8 +68,6 @@ class StaticEncoder:
         The teacher's pooling keeps its meaning: with SIF-weighted pooling ([CLS] and [SEP] weigh 0) row t is
         the teacher's output at t itself, seen together with [CLS] and [SEP]. Its token weights become ours.
         """
-        from ..text.tokenize import CLS_ID, SEP_ID, pad_batch
-
         V = teacher.tokenizer.vocab_size
         was_training = teacher.training
         teacher.eval()
@@ -117,8 +117,6 @@ class StaticEncoder:
     # ------------------------------------------------------------------------ save / load
     def save(self, directory: str | Path) -> Path:
         """config.json, tokenizer.json and weights.pt (tensors only), swapped into `directory` atomically."""
-        from ..nn.encoder import replace_folder
-
         def write(folder: Path) -> None:
             config = {"format": FORMAT, "version": FORMAT_VERSION, "dim": self.dim, "max_length": self.max_length}
             (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
@@ -132,8 +130,6 @@ class StaticEncoder:
     @classmethod
     def load(cls, directory: str | Path) -> "StaticEncoder":
         """Read a saved StaticEncoder (weights_only tensors, JSON): a damaged file is a ModelFileError naming it."""
-        from ..nn.encoder import ModelFileError, read_config, read_tensors, read_tokenizer
-
         directory = Path(directory)
         config = read_config(directory, FORMAT, "StaticEncoder")
         tokenizer = read_tokenizer(directory)
@@ -157,12 +153,7 @@ def is_static(directory: str | Path) -> bool:
 
 def pretrained_static(device=None, progress: bool = True) -> StaticEncoder:
     """The course's static student of `simcse` (built in seconds from the cached teacher, then cached)."""
-    from .distill import cached_student
+    def build() -> StaticEncoder:
+        return StaticEncoder.from_teacher(pretrained_simcse(device=device, progress=progress))
 
-    return cached_student("static", lambda: StaticEncoder.from_teacher(_teacher(device, progress)), StaticEncoder.load)
-
-
-def _teacher(device=None, progress: bool = True):
-    from .simcse import pretrained_simcse
-
-    return pretrained_simcse(device=device, progress=progress)
+    return cached_student("static", build, StaticEncoder.load)

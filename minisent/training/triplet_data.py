@@ -19,10 +19,10 @@ from ..data import NLITriplet
 from ..data.triplets import section_triplets
 from ..inputs import length_sorted_batches
 from ..text.tokenize import Batch, Tokenizer, pad_batch
+from .recipes import SOURCES
 from .simcse_data import nli_training_triplets
 
 MAX_LENGTH = 128               # tokens per training sentence (a few long Wikipedia sentences are cut)
-SOURCES = ("sections", "nli", "both")
 
 
 def training_triplets(source: str = "sections") -> list[NLITriplet]:

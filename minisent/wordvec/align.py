@@ -22,7 +22,9 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from ..data.corpora import gensim_test_file
 from ..inputs import normalize_rows
+from .io import load_word2vec_text
 
 EN_VECTORS = "EN.1-10.cbow1_wind5_hs0_neg10_size300_smpl1e-05.txt"
 IT_VECTORS = "IT.1-10.cbow1_wind5_hs0_neg10_size300_smpl1e-05.txt"
@@ -38,9 +40,6 @@ class BilingualToy(NamedTuple):
 
 def en_it_toy() -> BilingualToy:
     """gensim's tiny English / Italian word vectors and their translation list (read from its test data)."""
-    from ..data.corpora import gensim_test_file
-    from .io import load_word2vec_text
-
     en = load_word2vec_text(gensim_test_file(EN_VECTORS))
     it = load_word2vec_text(gensim_test_file(IT_VECTORS))
     text = gensim_test_file(PAIRS).read_text(encoding="utf-8")

@@ -38,6 +38,7 @@ from gensim.models.fasttext import FastTextKeyedVectors
 from .. import data
 from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..inputs import check_sentences
+from .gensim_models import corpus_tokens
 
 WEIGHTINGS = ("mean", "tfidf", "sif")
 OOV_POLICIES = ("skip", "subword")
@@ -132,8 +133,7 @@ class AveragingEncoder:
                            or (weighting == "sif" and word_counts is None and not self._has_counts()))
         ref_tokens = None
         if needs_reference and reference_sentences is None:
-            from .gensim_models import corpus_tokens     # the offline corpus, tokenized once per process
-            ref_tokens = corpus_tokens()
+            ref_tokens = corpus_tokens()  # the offline corpus, tokenized once per process
         elif needs_reference:
             ref_tokens = [data.tokenize_words(s) for s in check_sentences(reference_sentences)]
             if not ref_tokens:

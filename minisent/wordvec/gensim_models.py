@@ -27,13 +27,14 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+import gensim
 import numpy as np
 from gensim.models import FastText, KeyedVectors, Word2Vec
 from gensim.models.fasttext import FastTextKeyedVectors
 from gensim.models.callbacks import CallbackAny2Vec
-from ..progress import tqdm
 
 from .. import data
+from ..progress import tqdm
 
 # Chosen on STS-B dev (sif-word2vec / avg-fasttext, Spearman), within 60 CPU-seconds of training each, on the
 # ~470k-token offline text (workers=1; benchmarks/RESULTS.md, "word vectors"): a 100-d model, words seen twice
@@ -73,7 +74,6 @@ def _fingerprint(sentences) -> str:
 
 def cache_path(name: str, params: dict, sentences, cache_dir: Path | None = None) -> Path:
     """Where vectors trained with these params on these sentences live: <cache_dir>/<name>-<hash>.npz"""
-    import gensim
 
     key = json.dumps({"params": params, "gensim": gensim.__version__, "corpus": _fingerprint(sentences)},
                      sort_keys=True)

@@ -29,9 +29,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from ..progress import tqdm
+from gensim.models import KeyedVectors
 
 from ..device import get_device
+from ..progress import tqdm
 from ..threads import cpu_threads
 
 
@@ -177,7 +178,6 @@ def train_sgns(sentences: list[list[str]], dim: int = 100, window: int = 5, min_
     sum in parallel): one numpy Generator for subsampling / windows / order, one torch Generator
     for the negatives, torch.manual_seed for the initial weights.
     """
-    from gensim.models import KeyedVectors
 
     if steps < 1 or batch_size < 1 or negative < 1 or window < 1 or dim < 1:
         raise ValueError("steps, batch_size, negative, window and dim must all be >= 1")

@@ -114,12 +114,12 @@ def _cmd_train(args) -> int:
     check_save_target(args.out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
     from .training.distributed import launched_by_torchrun, process_group
 
-    module, function = TRAINERS[args.objective]
+    module, function = TRAINERS[args.trainer]
     train = getattr(importlib.import_module(f"minisent.{module}"), function)
     scaling = {k: v for k, v in [("grad_cache_chunk", args.grad_cache_chunk), ("precision", args.precision),
                                  ("compile", args.compile or None)] if v is not None}
-    if launched_by_torchrun() and args.objective not in SCALABLE:
-        raise ValueError(f"torchrun works with {' and '.join(SCALABLE)}, not {args.objective}")
+    if launched_by_torchrun() and args.trainer not in SCALABLE:
+        raise ValueError(f"torchrun works with {' and '.join(SCALABLE)}, not {args.trainer}")
     with process_group(args.device) as device:  # under torchrun: join the other processes (minisent.training.distributed)
         train(args.out, train_config(args), minutes=args.minutes, device=device, **scaling)
     return 0
@@ -128,10 +128,10 @@ def _cmd_train(args) -> int:
 def train_config(args) -> recipes.Recipe:
     """The recipe `train <objective>` runs: its default with the flags given. With --minutes and no --steps,
     the clock ends the run (steps: 1,000,000)."""
-    given = recipes.given_fields(recipes.default_recipe(args.objective), args)
+    given = recipes.given_fields(recipes.default_recipe(args.trainer), args)
     if args.minutes is not None and "steps" not in given:
         given["steps"] = 1_000_000
-    return recipes.default_recipe(args.objective).override(**given)
+    return recipes.default_recipe(args.trainer).override(**given)
 
 
 # objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads.
@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_search)
 
     s = sub.add_parser("train", help="train an encoder and save it to --out (`train simcse --help`: its flags)")
-    objectives = s.add_subparsers(dest="objective", required=True, metavar="{" + ",".join(TRAINERS) + "}")
+    # dest "trainer", not "objective": every recipe field is a flag, and "objective" is one of TripletConfig's
+    objectives = s.add_subparsers(dest="trainer", required=True, metavar="{" + ",".join(TRAINERS) + "}")
     for objective in TRAINERS:
         o = objectives.add_parser(objective, help=f"train {objective} (flags: its recipe's fields)",
                                   description=f"Train {objective} and save the encoder to --out. Every recipe field "

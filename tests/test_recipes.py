@@ -47,6 +47,14 @@ def test_simcse_flags_of_every_kind_parse():
                                                           embedding_std=None)
 
 
+def test_no_recipe_field_is_shadowed_by_the_command_line_s_own_flags(tmp_path):
+    args = build_parser().parse_args(["train", "triplet", "--out", "x", "--objective", "contrastive"])
+    assert args.trainer == "triplet" and train_config(args) == DEFAULT_TRIPLET_CONFIG.override(objective="contrastive")
+    for objective in TRAINERS:  # the train parser's own destinations, with every flag given
+        own = vars(build_parser().parse_args(["train", objective, "--out", "x"]))
+        assert not set(own) & {f.name for f in fields(DEFAULTS[objective])}, objective
+
+
 def test_resolve_overrides_checks_and_passes_the_rest_through():
     cfg, rest = recipes.resolve(None, DEFAULT_CONFIG, {"temperature": 0.2, "eval_every": 5}, ("eval_every",))
     assert cfg == DEFAULT_CONFIG.override(temperature=0.2) and rest == {"eval_every": 5}

@@ -18,7 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from .training import recipes
+from .training import recipes  # no torch: the train flags are built from it
+
+# Each command imports what it needs inside its own function: `--help`, `data` or `models` must not wait for torch.
 
 
 def _cmd_data(args) -> int:

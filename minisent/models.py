@@ -81,6 +81,7 @@ def load_model(name_or_dir: str):
     """A model by built-in name or from a saved encoder directory (a built-in name wins: write ./tfidf for a folder)."""
     path = Path(name_or_dir)
     if path.is_dir() and name_or_dir not in MODELS:
+        # lazy: `import minisent` (which imports this registry) must not import torch
         from .nn.encoder import load
         from .training import dan
         from .training.static import StaticEncoder, is_static

@@ -130,10 +130,11 @@ def _cmd_train(args) -> int:
 def train_config(args) -> recipes.Recipe:
     """The recipe `train <objective>` runs: its default with the flags given. With --minutes and no --steps,
     the clock ends the run (steps: 1,000,000)."""
-    given = recipes.given_fields(recipes.default_recipe(args.trainer), args)
+    default = recipes.default_recipe(args.trainer)
+    given = recipes.given_fields(default, args)
     if args.minutes is not None and "steps" not in given:
         given["steps"] = 1_000_000
-    return recipes.default_recipe(args.trainer).override(**given)
+    return default.override(**given)
 
 
 # objective -> (module, CLI entry function); each saves a SentenceEncoder that `eval --model DIR` reads.

@@ -91,7 +91,8 @@ def load_model(name_or_dir: str):
         return StaticEncoder.load(path) if is_static(path) else load(path)
     if name_or_dir in baseline_names():
         # imported only when asked for: the trained models pull in their training modules (and torch)
-        return _call(MODELS[name_or_dir].module, MODELS[name_or_dir].function, *MODELS[name_or_dir].args)
+        model = MODELS[name_or_dir]
+        return _call(model.module, model.function, *model.args)
     hint = "" if path.suffix == "" and "/" not in name_or_dir else f" (no directory {path} exists)"
     raise ValueError(f"unknown model {name_or_dir!r}{hint}; use one of {', '.join(baseline_names())} "
                      f"or a directory written by SentenceEncoder.save")

@@ -188,7 +188,7 @@ def read_sick(path: PathLike, split: str | None = None) -> list[STSPair]:
     column (each file is one split), so asking them for a split is an error. The entailment label,
     when present, goes into STSPair.category (lower-cased).
     """
-    want = None
+    path, want = Path(path), None
     if split is not None:
         want = SICK_SPLITS.get(split.lower())
         if want is None:
@@ -198,11 +198,11 @@ def read_sick(path: PathLike, split: str | None = None) -> list[STSPair]:
                             hint=". Is this a SICK file? (STS-B files have no header: use read_stsb)")
     if want is not None and not any(r["SemEval_set"] for _, r in rows):
         raise ValueError(f"{path} has no SemEval_set column, so split={split!r} cannot be applied: "
-                         f"this file already is one split; call read_sick({Path(path).name!r}) without split")
-    pairs = [STSPair(r["sentence_A"], r["sentence_B"], _score(r["relatedness_score"], Path(path), number),
+                         f"this file already is one split; call read_sick({path.name!r}) without split")
+    pairs = [STSPair(r["sentence_A"], r["sentence_B"], _score(r["relatedness_score"], path, number),
                      r["entailment_label"].lower())
              for number, r in rows if want is None or r["SemEval_set"].upper() == want]
-    return _some(pairs, Path(path), f" in split {split!r}" if want is not None else "")
+    return _some(pairs, path, f" in split {split!r}" if want is not None else "")
 
 
 def guess_sts_format(path: PathLike) -> str:

@@ -9,10 +9,11 @@
     AdaptConfig    SimCSE on the Lee news, domain adaptation (lesson 12)  DEFAULT_ADAPT_CONFIG
 
 A config is plain data. The same object
-    - is overridden by keyword:      train_simcse(temperature=0.1)  ==  train_simcse(DEFAULT_CONFIG.override(temperature=0.1))
-    - names the cache:               cache_dir("simcse_default", DEFAULT_CONFIG.to_dict())  (training/cache.py)
-    - becomes the command line:      python -m minisent train simcse --temperature 0.1  (one flag per field, `add_flags`)
-The comment beside a field is its `--help` text. No torch here: `python -m minisent --help` stays instant.
+    - is overridden by keyword:   train_simcse(temperature=0.1), i.e. DEFAULT_CONFIG.override(temperature=0.1)
+    - names the cache:            cache_dir("simcse_default", DEFAULT_CONFIG.to_dict())  (training/cache.py)
+    - becomes the command line:   python -m minisent train simcse --temperature 0.1  (one flag per field, `add_flags`)
+The comment beside a field is its `--help` text. No torch at import (the checks that need torch's modules import
+them when they run): `python -m minisent --help` stays instant.
 """
 from __future__ import annotations
 
@@ -46,9 +47,7 @@ class Recipe:
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name(field)} must be a number > 0, got {value}")
         for field, allowed in self.choices.items():
-            if getattr(self, field) not in allowed:
-                raise ValueError(f"{name(field)} must be one of {', '.join(map(str, allowed))}; "
-                                 f"got {getattr(self, field)!r}")
+            self._one_of(field, allowed, name)
         if not 0 <= getattr(self, "warmup", 0) < 1:
             raise ValueError(f"{name('warmup')} is a fraction of the run, in [0, 1); got {self.warmup}")
         if not 0 <= getattr(self, "dropout", 0) < 1:
@@ -56,6 +55,11 @@ class Recipe:
         if not 0 <= self.seed < 2**32:
             raise ValueError(f"{name('seed')} must be in [0, 2**32); got {self.seed}")
         return self
+
+    def _one_of(self, field: str, allowed, name) -> None:
+        if getattr(self, field) not in allowed:
+            raise ValueError(f"{name(field)} must be one of {', '.join(map(str, allowed))}; "
+                             f"got {getattr(self, field)!r}")
 
 
 # ------------------------------------------------------------------------------------ lesson 03
@@ -82,7 +86,6 @@ class MLMConfig(Recipe):
 
 
 # ------------------------------------------------------------------------------------ lesson 06
-MININGS = (None, "all", "hard", "semi-hard")
 SOURCES = ("sections", "nli", "both")
 
 
@@ -101,10 +104,13 @@ class TripletConfig(Recipe):
     init: str = "mlm"             # start: "mlm" (the cached MLM encoder) or "random" (the same shape, untrained)
     dropout: float = 0.0          # dropout while training
     seed: int = 0                 # seeds the start, the batch order and every random draw
-    choices = {"distance": ("cosine", "euclidean"), "mining": MININGS, "objective": ("triplet", "contrastive"),
-               "source": SOURCES, "init": ("mlm", "random")}
+    choices = {"objective": ("triplet", "contrastive"), "source": SOURCES, "init": ("mlm", "random")}
 
     def check(self, name=lambda field: field):
+        from ..losses import DISTANCES, MINING  # lazy: losses imports torch, which `--help` does not need
+
+        self._one_of("distance", DISTANCES, name)
+        self._one_of("mining", (None, *MINING), name)
         if not self.margin >= 0:
             raise ValueError(f"{name('margin')} must be >= 0, got {self.margin}")
         return super().check(name)
@@ -153,8 +159,7 @@ class SimCSEConfig(Recipe):
             raise ValueError(f"{name('p_delete')} must be in [0, 1), got {self.p_delete}")
         from ..nn.pooling import POOLINGS  # lazy: it imports torch, which `--help` does not need
 
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"{name('pooling')} must be one of {', '.join(POOLINGS)}; got {self.pooling!r}")
+        self._one_of("pooling", POOLINGS, name)
         return super().check(name)
 
 

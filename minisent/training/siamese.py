@@ -33,11 +33,11 @@ import torch
 
 from ..data.triplets import section_triplets
 from ..evaluation.tasks import triplet_accuracy
-from ..losses import batch_triplet_loss, contrastive_loss, triplet_loss
+from ..losses import DISTANCES, MINING, batch_triplet_loss, contrastive_loss, triplet_loss
 from ..nn.encoder import SentenceEncoder
 from .cache import save_with_history
 from .loop import fit, recent_loss
-from .recipes import DEFAULT_TRIPLET_CONFIG, MININGS, TripletConfig, resolve
+from .recipes import DEFAULT_TRIPLET_CONFIG, TripletConfig, resolve
 from .start import start_encoder
 from .triplet_data import MAX_LENGTH, PairBatches, TripletBatches, _as_triplets, section_labels, training_triplets
 
@@ -78,10 +78,10 @@ class TripletObjective:
 
     def __init__(self, margin: float = DEFAULT_TRIPLET_CONFIG.margin, distance: str = DEFAULT_TRIPLET_CONFIG.distance,
                  mining: str | None = DEFAULT_TRIPLET_CONFIG.mining):
-        if mining not in MININGS:
-            raise ValueError(f"mining must be one of {MININGS}; got {mining!r}")
-        if distance not in ("euclidean", "cosine"):
-            raise ValueError(f"distance must be 'euclidean' or 'cosine'; got {distance!r}")
+        if mining not in (None, *MINING):
+            raise ValueError(f"mining must be None or one of {MINING}; got {mining!r}")
+        if distance not in DISTANCES:
+            raise ValueError(f"distance must be one of {DISTANCES}; got {distance!r}")
         self.margin, self.distance, self.mining = margin, distance, mining
 
     def __call__(self, model, batch: dict) -> tuple[torch.Tensor, dict]:

@@ -82,14 +82,13 @@ def _cmd_demo(args) -> int:
     print(f"offline corpus: {len(data.corpus_sentences())} sentences; scored on the TEST split of every set "
           f"(data/README.md).\nmini STS and Lee: Spearman; Sections: accuracy on {len(data.section_yardstick())} "
           f"Wikipedia section triplets; QA: MRR@10 on {len(data.qa_pairs(split='test'))} questions;\n"
-          f"topics: V-measure of k-means; sentiment: 5-fold logistic-regression accuracy; paraphrase: F1 "
+          f"topics: adjusted mutual information of k-means clusters; sentiment: 5-fold logistic-regression accuracy; paraphrase: F1 "
           f"(threshold tuned on the dev pairs)\n", flush=True)
     rows = []
     names = args.models.split(",") if args.models else baseline_names()
     for name in names:
         t = time.perf_counter()
-        model = load_model(name)
-        row = evaluate_all(name, model)
+        row = evaluate_all(name, load_model(name))
         rows.append(row)
         scores = "  ".join(f"{k} {row[k].value:.1f}" for k in LEADERBOARD_COLUMNS[1:])
         print(f"  {name:<14} {scores}   ({time.perf_counter() - t:.0f} s)", flush=True)
@@ -109,21 +108,19 @@ def _cmd_search(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    import importlib
-
+    from .models import _call
     from .nn.encoder import check_save_target
 
     check_save_target(args.out)  # even with --overwrite, only a saved model (or an empty folder) is replaced
     from .training.distributed import launched_by_torchrun, process_group
 
     module, function = TRAINERS[args.trainer]
-    train = getattr(importlib.import_module(f"minisent.{module}"), function)
     scaling = {k: v for k, v in [("grad_cache_chunk", args.grad_cache_chunk), ("precision", args.precision),
                                  ("compile", args.compile or None)] if v is not None}
     if launched_by_torchrun() and args.trainer not in SCALABLE:
         raise ValueError(f"torchrun works with {' and '.join(SCALABLE)}, not {args.trainer}")
     with process_group(args.device) as device:  # under torchrun: join the other processes (minisent.training.distributed)
-        train(args.out, train_config(args), minutes=args.minutes, device=device, **scaling)
+        _call(module, function, args.out, train_config(args), minutes=args.minutes, device=device, **scaling)
     return 0
 
 
@@ -151,8 +148,7 @@ SCALABLE = ("simcse", "simcse-sup")  # objectives with gradient caching, gathere
 def _cmd_download(args) -> int:
     from .data import download
 
-    path = download(args.name, force=args.force)
-    print(path)
+    print(download(args.name, force=args.force))
     return 0
 
 

@@ -4,8 +4,6 @@ Every module and lesson asks `get_device()` instead of writing `"cuda" if ... el
 itself, so changing the device for the whole course is one environment variable:
 
     MINISENT_DEVICE=cpu jupyter lab notebooks/
-
-Order of preference when nothing is asked for: cuda -> mps (Apple silicon) -> cpu.
 """
 from __future__ import annotations
 
@@ -16,7 +14,6 @@ import numpy as np
 import torch
 
 ENV_VAR = "MINISENT_DEVICE"
-_KNOWN = ("cuda", "mps", "cpu")
 
 
 def _mps_available() -> bool:
@@ -53,10 +50,9 @@ def _how_to_choose(source: str) -> str:
 def get_device(device: str | torch.device | None = None) -> torch.device:
     """Choose the device: the argument, else $MINISENT_DEVICE, else cuda -> mps -> cpu.
 
-    Asking for a device that is not there is an error, not a silent fallback: a lesson that
-    claims to run on the GPU should not quietly run on the CPU. A name that is no device at all
-    ("banana") is a ValueError, a real device this machine lacks ("cuda" without a GPU) a DeviceError
-    (a ValueError too); both messages list the devices this machine has and say how to choose one.
+    Asking for a device that is not there is an error, not a silent fallback: a lesson that claims to run on the GPU
+    should not quietly run on the CPU. A name that is no device at all ("banana") is a ValueError, a device this
+    machine lacks ("cuda" without a GPU) a DeviceError; both messages list the devices here and how to choose one.
     """
     if isinstance(device, torch.device):
         device = str(device)
@@ -69,7 +65,7 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
         raise ValueError(f"device {asked} is not a device name; {_how_to_choose(source)}")
     # checked here, before torch.device: torch.device("banana") is a bare RuntimeError naming no choice
     kind, _, index = choice.strip().lower().partition(":")
-    if kind not in _KNOWN or (index and not index.isdigit()):
+    if kind not in ("cuda", "mps", "cpu") or (index and not index.isdigit()):
         raise ValueError(f"unknown device {asked}: use cuda, cuda:N, mps or cpu; {_how_to_choose(source)}")
     if kind == "cuda" and not torch.cuda.is_available():
         raise DeviceError(f"device {asked} was asked for but torch sees no CUDA GPU here; {_how_to_choose(source)}")
@@ -94,26 +90,23 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
-        if hasattr(torch.backends, "cudnn"):
-            torch.backends.cudnn.benchmark = False
-            torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
 
 
 def describe(device: str | torch.device | None = None) -> str:
     """One line naming the device, for the top of every lesson."""
     dev = get_device(device)
     if dev.type == "cuda":
-        name = torch.cuda.get_device_name(dev)
-        return f"device: cuda ({name}), torch {torch.__version__}"
+        return f"device: cuda ({torch.cuda.get_device_name(dev)}), torch {torch.__version__}"
     if dev.type == "mps":
         return f"device: mps (Apple GPU), torch {torch.__version__}"
     return f"device: cpu ({torch.get_num_threads()} threads), torch {torch.__version__}"
 
 
-def setup(seed: int = 0, device: str | torch.device | None = None, quiet: bool = False) -> torch.device:
+def setup(seed: int = 0, device: str | torch.device | None = None) -> torch.device:
     """What every lesson's first cell calls: seed, choose the device, print it once."""
     seed_everything(seed)
     dev = get_device(device)
-    if not quiet:
-        print(describe(dev))
+    print(describe(dev))
     return dev

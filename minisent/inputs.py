@@ -30,8 +30,7 @@ def check_batch_size(batch_size) -> int:
 def normalize_rows(x, eps: float = EPS):
     """Every row scaled to unit length: x / max(||x||, eps).   (..., d) -> (..., d)
 
-    A torch tensor stays a (differentiable) tensor, anything else becomes a numpy array of the same
-    float dtype. A zero row stays zero instead of 0 / 0 = NaN.
+    A torch tensor stays a (differentiable) tensor, anything else becomes a numpy array of the same float dtype.
     """
     if hasattr(x, "clamp_min"):                                   # a torch.Tensor
         return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)

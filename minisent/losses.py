@@ -127,7 +127,7 @@ def cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
 
 # ----------------------------------------------------------------------------- contrastive and triplet
 def contrastive_loss(x1: Tensor, x2: Tensor, labels, margin: float = 0.5, distance: str = "cosine",
-                     reduction: str = "mean", eps: float = EPS) -> Tensor:
+                     reduction: str = "mean") -> Tensor:
     """Contrastive loss on labelled pairs (Hadsell, Chopra & LeCun 2006).
 
         d_i = distance(x1_i, x2_i);   loss_i = y_i d_i^2 / 2  +  (1 - y_i) max(0, margin - d_i)^2 / 2
@@ -149,7 +149,7 @@ def contrastive_loss(x1: Tensor, x2: Tensor, labels, margin: float = 0.5, distan
 
 
 def triplet_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
-                 distance: str = "euclidean", reduction: str = "mean", eps: float = EPS) -> Tensor:
+                 distance: str = "euclidean", reduction: str = "mean") -> Tensor:
     """Triplet loss on given triplets (FaceNet):  loss_i = max(0, d(a_i, p_i) - d(a_i, n_i) + margin).
 
     anchor, positive, negative: (B, d), B >= 1. Zero once the negative is `margin` further than the

@@ -125,7 +125,7 @@ def info_nce_blocked(query: Tensor, key: Tensor, temperature: float = 0.05, *, h
 def _block_losses(q: Tensor, k: Tensor, h: Tensor | None, start: int, temperature: float, weight: float,
                   mask: Tensor | None) -> Tensor:
     """info_nce's formula for b query rows: q (b, d) are the unit rows start .. start + b - 1 of the batch;
-    k, h (B, d) all unit keys and hard negatives; mask (b, C) or None. -> loss of each row (b,)."""
+    k, h (B, d) all unit keys and hard negatives; mask (B, C) or None. -> loss of each row (b,)."""
     b = len(q)
     i = torch.arange(b, device=q.device)
     logits = q @ k.T / temperature                                          # (b, B): row i's positive at start + i
@@ -134,16 +134,14 @@ def _block_losses(q: Tensor, k: Tensor, h: Tensor | None, start: int, temperatur
         own[i, start + i] = weight                                          # w on each row's own hard negative
         logits = torch.cat([logits, q @ h.T / temperature + own], dim=1)    # (b, 2B)
     if mask is not None:
-        logits = logits.masked_fill(mask, -math.inf)
+        logits = logits.masked_fill(mask[start:start + b], -math.inf)
     return logsumexp(logits, dim=1) - logits[i, start + i]                  # (b,)
 
 
 class _InfoNCERowBlocks(torch.autograd.Function):
     """Unit rows q, k (B, d), h (B, d) or None -> per-row InfoNCE losses (B,), block by block (see info_nce_blocked).
 
-    forward keeps only q, k, h; backward recomputes each block with a graph, takes the gradient of the block's
-    share of the loss with respect to its query rows, the keys and the hard negatives, adds these into the (B, d)
-    gradient buffers, and frees the block's graph before the next one.
+    forward keeps only q, k, h; backward recomputes each block with a graph, as info_nce_blocked describes.
     """
 
     @staticmethod
@@ -152,8 +150,7 @@ class _InfoNCERowBlocks(torch.autograd.Function):
         ctx.options = (temperature, weight, mask, block)
         loss = q.new_empty(len(q))                                          # (B,)
         for s in range(0, len(q), block):
-            loss[s:s + block] = _block_losses(q[s:s + block], k, h, s, temperature, weight,
-                                              None if mask is None else mask[s:s + block])
+            loss[s:s + block] = _block_losses(q[s:s + block], k, h, s, temperature, weight, mask)
         return loss
 
     @staticmethod
@@ -167,8 +164,7 @@ class _InfoNCERowBlocks(torch.autograd.Function):
         for s in range(0, len(q), block):
             qb = q[s:s + block].detach().requires_grad_()                   # (b, d): this block's query rows
             with torch.enable_grad():
-                losses = _block_losses(qb, k, h, s, temperature, weight,
-                                       None if mask is None else mask[s:s + block])     # (b,), with a graph
+                losses = _block_losses(qb, k, h, s, temperature, weight, mask)  # (b,), with a graph
                 grads = torch.autograd.grad(losses, [qb, k] + ([h] if h is not None else []), grad_loss[s:s + block])
             grad_q[s:s + block] = grads[0]                                  # the block's rows: theirs alone
             grad_k += grads[1]                                              # every key: a share from every block

@@ -57,13 +57,9 @@ MODELS: dict[str, BuiltIn] = {
 }
 
 
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(f"minisent.{module}") is not None
-
-
 def baseline_names() -> list[str]:
     """Names `load_model` accepts in this checkout (modules of later lessons may be absent)."""
-    return [name for name, model in MODELS.items() if _has(model.module)]
+    return [name for name, model in MODELS.items() if importlib.util.find_spec(f"minisent.{model.module}") is not None]
 
 
 def describe_models() -> str:
@@ -98,9 +94,8 @@ def load_model(name_or_dir: str):
                      f"or a directory written by SentenceEncoder.save")
 
 
-# What the lessons train on first use, in the order they first need it (word vectors: lesson 01; mlm: 03;
-# simcse, simcse-sup: 07-09; dan, gpt-lm, gpt: 11; the students and the news models: 12). Each entry is a
-# built-in name, or (description, module, function, kwargs) for a lesson's own cached variant.
+# What the lessons train on first use, in the order they first need it (MODELS names each one's lesson).
+# Each entry is a built-in name, or (description, module, function, kwargs) for a lesson's own cached variant.
 WARM_ORDER: list = [
     ("word vectors: cbow (lesson 01)", "wordvec", "train_vectors", {"name": "cbow", "progress": False}),
     "sif-word2vec", "sif-fasttext", "mlm", "simcse", "simcse-sup", "dan", "gpt-lm", "gpt",

@@ -23,9 +23,8 @@ from contextlib import contextmanager
 import torch
 
 ENCODE_THREADS = int(os.environ.get("MINISENT_ENCODE_THREADS", min(2, os.cpu_count() or 1)))
-"""torch threads for `SentenceEncoder.encode` on the cpu (see above): 2, or $MINISENT_ENCODE_THREADS. Set it
-to 1 when another job keeps a core busy (pytest does while it trains models beside the tests): a 2-thread op
-then waits for its descheduled half, and lesson 04 ran 4x slower. `encoding_threads(1)` times one core."""
+"""torch threads for `SentenceEncoder.encode` on the cpu (see above). Set $MINISENT_ENCODE_THREADS to 1 when another
+job keeps a core busy (pytest does while it trains models beside the tests; lesson 04 then ran 4x slower)."""
 
 
 @contextmanager

@@ -7,7 +7,6 @@ Nothing here is downloaded and nothing from these files is committed: the first 
     lee_background()      sentences of the Lee background news corpus (300 Australian news stories)
     lee_documents()       the 50 Lee documents that people rated for similarity
     lee_pairs()           the 1225 document pairs with their mean human rating (0..1)
-    lee_pairs(split="dev") the 300 pairs among the even-numbered documents; "test": among the odd ones
     wordsim353()          WordSim353 word pairs with human relatedness (0..10)
     simlex999()           SimLex-999 word pairs with human similarity (0..10)
     sentiment_sentences() 200 movie-review sentences labelled pos / neg

@@ -8,9 +8,6 @@ sentences), typically in the FULL runs on a GPU.
     path_of(name)          where the usable file / folder lives once downloaded (no network)
     download(name, force)  fetch (streamed, progress bar) -> verify checksum -> extract -> path_of(name)
     load(name, **kw)       download(name) then read it with the table's reader, e.g. load("stsb", split="test")
-
-Offline, `download` raises DownloadUnavailable (an OSError) naming the exact path where a file fetched
-by hand must be placed; a file placed there is verified (and extracted) on the next call.
 """
 from __future__ import annotations
 

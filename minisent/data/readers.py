@@ -81,14 +81,14 @@ def _some(pairs: list, path: Path, what: str = "") -> list:
     return pairs
 
 
-def _score(text: str, path: Path, number: int, low: float = 0.0, high: float = 5.0) -> float:
-    """A similarity score parsed from a field, or ValueError saying which file and line is wrong."""
+def _score(text: str, path: Path, number: int) -> float:
+    """A similarity score in [0, 5] parsed from a field, or ValueError saying which file and line is wrong."""
     try:
         score = float(text)
     except ValueError:
         raise ValueError(f"{path}, line {number}: score {text!r} is not a number") from None
-    if math.isnan(score) or not (low <= score <= high):
-        raise ValueError(f"{path}, line {number}: score {score} is outside [{low:g}, {high:g}]")
+    if math.isnan(score) or not (0 <= score <= 5):
+        raise ValueError(f"{path}, line {number}: score {score} is outside [0, 5]")
     return score
 
 
@@ -116,10 +116,9 @@ def _stsb_file(path: Path, split: str | None) -> Path:
 def read_stsb(path: PathLike, split: str | None = None) -> list[STSPair]:
     """Read an STS Benchmark file: tab-separated, NO header, one pair per line.
 
-    Columns: genre, file, year, id, score (0..5), sentence1, sentence2 [, extra columns ignored].
+    Columns: genre, file, year, id, score (0..5), sentence1, sentence2 [, the pair's source on some lines: ignored].
     Quotes are ordinary characters here (a sentence may open a quotation it never closes), so the
-    line is split on tabs and never handed to a csv quoting parser. Some lines of the real files
-    end with extra columns (the source of the pair): they are ignored.
+    line is split on tabs and never handed to a csv quoting parser.
 
     `path` is a file (sts-train.csv ...), or the extracted `stsbenchmark/` folder together with
     split = "train" | "dev" | "test". The genre (main-captions, main-news, main-forums) goes into

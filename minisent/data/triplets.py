@@ -5,11 +5,7 @@ closer than a sentence from *another section of the same article*. Same article 
 so the negative is hard: word overlap alone does not solve it.
 
     train, held_out = section_triplets()   # articles split first: no held-out article is ever trained on
-    section_yardstick("test")              # every held-out sentence an anchor once: ~1,700 triplets to report on
-
-The yardstick: the held-out articles of the default `section_triplets()` split (the articles lesson 06 never
-trains on), cut in two by article: "dev" (for choosing) and "test" (for reporting). With one triplet per
-held-out sentence it has thousands of triplets, enough for accuracy intervals of about +-2 points.
+    section_yardstick("test")              # each held-out sentence an anchor once: ~1,700 triplets, accuracy +-2 points
 """
 from __future__ import annotations
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 import torch
 from sklearn.cluster import AgglomerativeClustering, KMeans
 
 from ..device import get_device
 from ..inputs import normalize_rows
 from .nearest import (CHUNK_SIZE, QUERY_CHUNK_SIZE, _check_matrix, _check_positive, _chunk_scores, _compute_dtype,
-                      _default_device, _is_sparse, _unit_queries)
+                      _default_device, _unit_queries)
 
 
-def _unit_rows(emb) -> np.ndarray:
+def _unit_rows(emb, k: int | None) -> np.ndarray:
     emb = _check_matrix(emb, "emb")
+    if k is not None and not 1 <= k <= emb.shape[0]:
+        raise ValueError(f"k must be between 1 and the number of rows ({emb.shape[0]}), got {k}")
     if isinstance(emb, torch.Tensor):
         emb = emb.detach().cpu().numpy()
-    emb = np.asarray(emb.toarray() if _is_sparse(emb) else emb, dtype=np.float64)
+    emb = np.asarray(emb.toarray() if scipy.sparse.issparse(emb) else emb, dtype=np.float64)
     # columns that are zero in every row change no norm and no distance: dropping them is exact, and
     # makes k-means of 450 TF-IDF rows (31k columns, a few thousand of them used) many times faster
-    emb = emb[:, emb.any(axis=0)] if emb.shape[0] else emb
+    emb = emb[:, emb.any(axis=0)]
     return normalize_rows(emb)
 
 
@@ -28,9 +31,7 @@ def kmeans(emb, k: int, seed: int = 0, n_init: int = 10) -> np.ndarray:
 
     On unit vectors |a - b|^2 = 2 - 2 cos(a, b), so Euclidean k-means groups by cosine.
     """
-    x = _unit_rows(emb)
-    if not 1 <= k <= len(x):
-        raise ValueError(f"k must be between 1 and the number of rows ({len(x)}), got {k}")
+    x = _unit_rows(emb, k)
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(x)
 
 
@@ -44,9 +45,7 @@ def agglomerative(emb, k: int | None = None, distance_threshold: float | None = 
     """
     if (k is None) == (distance_threshold is None):
         raise ValueError("give exactly one of k or distance_threshold")
-    x = _unit_rows(emb)
-    if k is not None and not 1 <= k <= len(x):
-        raise ValueError(f"k must be between 1 and the number of rows ({len(x)}), got {k}")
+    x = _unit_rows(emb, k)
     if len(x) == 1:
         return np.zeros(1, dtype=np.int64)  # sklearn needs two rows to cluster
     metric = "euclidean" if linkage == "ward" else "cosine"

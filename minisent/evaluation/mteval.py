@@ -11,8 +11,7 @@ reference). Three scores, from the crudest:
                                 P = 1/m sum_i max_j cos(c_i, r_j)     every candidate token finds its best match
                                 R = 1/n sum_j max_i cos(c_i, r_j)     every reference token finds its best match
                                 F = 2 P R / (P + R)
-    token_f1(model, c, r)   greedy_match_f1 on a SentenceEncoder's token vectors ([CLS] / [SEP] left out),
-                            each distinct sentence encoded once, in padded batches (`batch_token_vectors`).
+    token_f1(model, c, r)   greedy_match_f1 on a SentenceEncoder's token vectors ([CLS] / [SEP] left out).
 
 `corrupt(sentence, kind, rng)` makes the wrong candidates lesson 12 ranks against a correct one: a word
 dropped, two words swapped, or a word replaced by a word from another sentence.
@@ -62,7 +61,6 @@ def greedy_match_f1(C: np.ndarray, R: np.ndarray) -> float:
     return float(2 * precision * recall / (precision + recall))
 
 
-@torch.no_grad()
 def token_vectors(model, sentence: str) -> np.ndarray:
     """A SentenceEncoder's contextual vectors of one sentence's tokens, [CLS] and [SEP] left out. -> (T, d)"""
     return batch_token_vectors(model, [sentence])[0]

@@ -22,21 +22,16 @@ import scipy.sparse
 import torch
 
 from ..device import get_device
-from ..inputs import normalize_rows
+from ..inputs import EPS, normalize_rows
 
 CHUNK_SIZE = 8192         # corpus rows scored per step
 QUERY_CHUNK_SIZE = 1024   # query rows scored per step
-EPS = 1e-12               # a zero vector stays zero when normalised: cosine 0 with anything
 
 
 # ------------------------------------------------------------------------------ validation
-def _is_sparse(x) -> bool:
-    return scipy.sparse.issparse(x)
-
-
 def _check_matrix(x, name: str):
     """x must be a 2-D numpy array / torch tensor / scipy sparse matrix with at least one row."""
-    if not (isinstance(x, torch.Tensor) or _is_sparse(x)):
+    if not (isinstance(x, torch.Tensor) or scipy.sparse.issparse(x)):
         x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-D (rows, dim) array, got shape {tuple(x.shape)} "
@@ -45,12 +40,6 @@ def _check_matrix(x, name: str):
         what = "query" if "query" in name else "corpus"
         raise ValueError(f"{name} is empty (0 rows): there is no {what} to search; encode at least one sentence")
     return x
-
-
-def _check_dims(a, b, a_name: str, b_name: str) -> None:
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"{a_name} has dimension {a.shape[1]} but {b_name} has dimension {b.shape[1]}: "
-                         f"both must come from the same encoder")
 
 
 def _check_positive(value: int, name: str) -> int:
@@ -79,7 +68,7 @@ def _rows(x, start: int, stop: int, device: torch.device, dtype: torch.dtype) ->
     A numpy chunk becomes a tensor without a copy; only this chunk is moved to the device.
     """
     block = x[start:stop]
-    if _is_sparse(block):
+    if scipy.sparse.issparse(block):
         block = block.toarray()
     if not isinstance(block, torch.Tensor):
         block = np.ascontiguousarray(block)
@@ -109,7 +98,7 @@ def _chunk_scores(queries: torch.Tensor, corpus, start: int, stop: int) -> torch
     the (c, d) chunk when there are fewer queries than dimensions. A scipy sparse corpus (TF-IDF:
     31k dimensions, ~15 non-zeros a row) is multiplied as sparse on the CPU, never made dense.
     """
-    if not _is_sparse(corpus):
+    if not scipy.sparse.issparse(corpus):
         block = _rows(corpus, start, stop, queries.device, queries.dtype)           # (c, d)
         return (queries @ block.T) / _norms(block, start)                          # (q, c)
     block = corpus[start:stop].tocsr().astype(np.float64)
@@ -155,21 +144,19 @@ def merge_topk(best_scores: torch.Tensor, best_index: torch.Tensor, scores: torc
 @torch.no_grad()
 def semantic_search(query_emb, corpus_emb, top_k: int = 10, chunk_size: int = CHUNK_SIZE,
                     query_chunk_size: int = QUERY_CHUNK_SIZE, device=None):
-    """The top_k corpus rows most cosine-similar to each query, best first.
+    """The top_k corpus rows most cosine-similar to each query, best first (ties: lower index first).
 
     query_emb: (q, d), corpus_emb: (n, d) -- numpy arrays or torch tensors (the corpus may also be a
-    scipy sparse matrix). Returns (scores, indices), each (q, k) with k = min(top_k, n):
-    scores[i, r] is the cosine of query i with corpus row indices[i, r]; rows are sorted by score
-    descending, equal scores by lower index. numpy in -> numpy out (float32 / int64); a torch
-    query -> torch tensors on `device`.
-
-    The corpus is scored `chunk_size` rows at a time (queries `query_chunk_size` at a time), so no
-    (q, n) matrix is ever built. `device` defaults to the device of a tensor argument, else
-    `get_device()`; numpy chunks are copied there one at a time.
+    scipy sparse matrix). Returns (scores, indices), each (q, k) with k = min(top_k, n): scores[i, r] is
+    the cosine of query i with corpus row indices[i, r]. numpy in -> numpy out (float32 / int64); a torch
+    query -> torch tensors on `device` (default: the device of a tensor argument, else `get_device()`).
+    chunk_size / query_chunk_size: corpus / query rows scored per step (see Memory, above).
     """
     query_emb = _check_matrix(query_emb, "query_emb")
     corpus_emb = _check_matrix(corpus_emb, "corpus_emb")
-    _check_dims(query_emb, corpus_emb, "query_emb", "corpus_emb")
+    if query_emb.shape[1] != corpus_emb.shape[1]:
+        raise ValueError(f"query_emb has dimension {query_emb.shape[1]} but corpus_emb has dimension "
+                         f"{corpus_emb.shape[1]}: both must come from the same encoder")
     top_k = _check_positive(top_k, "top_k")
     chunk_size = _check_positive(chunk_size, "chunk_size")
     query_chunk_size = _check_positive(query_chunk_size, "query_chunk_size")
@@ -198,7 +185,8 @@ def brute_force_search(query_emb, corpus_emb, top_k: int = 10) -> tuple[np.ndarr
 
     Only for small inputs (tests, lessons). Ties: lower index first (a stable sort of -score).
     """
-    q, c = (np.asarray(x.toarray() if _is_sparse(x) else x, dtype=np.float64) for x in (query_emb, corpus_emb))
+    q, c = (np.asarray(x.toarray() if scipy.sparse.issparse(x) else x, dtype=np.float64)
+            for x in (query_emb, corpus_emb))
     sims = normalize_rows(q) @ normalize_rows(c).T                                                       # (q, n)
     order = np.argsort(-sims, axis=1, kind="stable")[:, :top_k]
     return np.take_along_axis(sims, order, axis=1), order

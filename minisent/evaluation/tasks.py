@@ -207,13 +207,11 @@ def sentiment_interval(model: Encoder, **kw) -> Interval:
 
 
 # ------------------------------------------------------------------ paraphrase detection
-def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float = "even",
-                         positive_from: float = 4.0) -> dict:
+def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float = "even") -> dict:
     """Paraphrase or not, from one cosine threshold. pairs: STSPair (default data.mini_sts()).
 
-    Gold: a pair is a paraphrase when its score >= positive_from (4.0 on the 0..5 STS scale: "the
-    same meaning, unimportant details differ"). The threshold is tuned for F1 on one half of the
-    pairs and measured on the other:
+    Gold: a pair is a paraphrase when its score >= 4.0 (on the 0..5 STS scale: "the same meaning, unimportant
+    details differ"). The threshold is tuned for F1 on one half of the pairs and measured on the other:
       "even"       tune on pairs 0, 2, 4, ..., test on 1, 3, 5, ... (default: mini-STS is grouped by
                    category, so its literal first half holds every paraphrase and its second none;
                    on all of mini-STS that is: tune on its dev split, test on its test split);
@@ -221,16 +219,16 @@ def paraphrase_detection(model: Encoder, pairs=None, threshold_from: str | float
       a float      use that threshold and test on every pair.
     -> {"threshold", "accuracy", "F1", "n_test", "positives_test"}.
     """
-    threshold, gold, predicted = _paraphrase_test(model, pairs, threshold_from, positive_from)
+    threshold, gold, predicted = _paraphrase_test(model, pairs, threshold_from)
     return {"threshold": threshold, "accuracy": float(accuracy_score(gold, predicted)),
             "F1": f1(gold, predicted), "n_test": int(len(gold)), "positives_test": int(gold.sum())}
 
 
-def _paraphrase_test(model: Encoder, pairs, threshold_from, positive_from):
+def _paraphrase_test(model: Encoder, pairs, threshold_from):
     """-> (threshold, gold (t,) bool, predicted (t,) bool) on the test pairs of `paraphrase_detection`."""
     pairs = data.mini_sts() if pairs is None else list(pairs)
     sims = sts_predictions(model, pairs)                           # (n,)
-    gold = np.array([p.score >= positive_from for p in pairs])
+    gold = np.array([p.score >= 4.0 for p in pairs])
     idx = np.arange(len(pairs))
     if isinstance(threshold_from, (int, float)):
         threshold, test = float(threshold_from), idx
@@ -246,12 +244,12 @@ def _paraphrase_test(model: Encoder, pairs, threshold_from, positive_from):
 
 def paraphrase_interval(model: Encoder, pairs=None, **kw) -> Interval:
     """`paraphrase_detection`'s F1 x 100 (threshold tuned on the even pairs) with its interval over the test pairs."""
-    _, gold, predicted = _paraphrase_test(model, pairs, "even", 4.0)
+    _, gold, predicted = _paraphrase_test(model, pairs, "even")
     return bootstrap(lambda g, p: 100.0 * f1(g, p), gold, predicted, **kw)
 
 
 # ---------------------------------------------------------------- during training
-def sts_eval_fn(lee: bool = True, align_uniform: bool = True):
+def sts_eval_fn(align_uniform: bool = True):
     """An eval_fn(model) -> {"mini-STS", "Lee", "alignment", "uniformity"} for `fit(eval_fn=...)`.
 
     mini-STS, Lee: Spearman x 100 (`evaluate.sts_spearman`). alignment: mean ||f(x) - f(x+)||^2 over the mini-STS
@@ -259,17 +257,14 @@ def sts_eval_fn(lee: bool = True, align_uniform: bool = True):
     log E exp(-2 ||f(x) - f(y)||^2) over all mini-STS sentences. Each mini-STS sentence is encoded once.
     """
     pairs = data.mini_sts()
-    sents = list(dict.fromkeys([p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]))
-    row = {s: i for i, s in enumerate(sents)}
-    i1 = [row[p.sentence1] for p in pairs]
-    i2 = [row[p.sentence2] for p in pairs]
     para = [k for k, p in enumerate(pairs) if p.score >= 4.0]
 
     def eval_fn(model) -> dict:
-        X = model.encode(sents)  # (n, d)
-        out = {"mini-STS": spearman(cosine(X[i1], X[i2]), [p.score for p in pairs])}
-        if lee:
-            out["Lee"] = lee_correlation(model)
+        X, row = _encode_unique(model, [p.sentence1 for p in pairs] + [p.sentence2 for p in pairs])  # (n, d)
+        i1 = [row[p.sentence1] for p in pairs]
+        i2 = [row[p.sentence2] for p in pairs]
+        out = {"mini-STS": spearman(cosine(X[i1], X[i2]), [p.score for p in pairs]),
+               "Lee": lee_correlation(model)}
         if align_uniform:
             Xt = torch.from_numpy(X)
             out["alignment"] = float(alignment(Xt[[i1[k] for k in para]], Xt[[i2[k] for k in para]]))

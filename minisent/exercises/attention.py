@@ -25,6 +25,15 @@ def _first(x):
     return x[0] if isinstance(x, (tuple, list)) else x
 
 
+def _inputs(seed: int, lengths: list[int]):
+    """Random float64 q, k, v (B, h, T, dh) and a right-padding mask (B, T) with these lengths."""
+    B, h, T, dh = len(lengths), 2, 5, 4
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(B, h, T, dh, generator=g, dtype=torch.float64) for _ in range(3))
+    mask = torch.arange(T)[None] < torch.tensor(lengths)[:, None]        # (B, T) real tokens first
+    return q, k, v, mask
+
+
 def _mistakes(q, k, v, mask):
     dh = q.shape[-1]
     scores = q @ k.transpose(-2, -1) / dh ** 0.5
@@ -41,15 +50,7 @@ def _mistakes(q, k, v, mask):
 
 def check_attention(student, quiet: bool = False) -> str:
     """Values on random input without a mask, with right padding, on a batch of one; gradients with padding."""
-    g = torch.Generator().manual_seed(0)
-
-    def rand(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64)
-
-    B, h, T, dh = 3, 2, 5, 4
-    q, k, v = rand(B, h, T, dh), rand(B, h, T, dh), rand(B, h, T, dh)
-    lengths = torch.tensor([5, 3, 1])                      # row 0 full, row 2 one real token
-    mask = torch.arange(T)[None] < lengths[:, None]        # (B, T) right padding
+    q, k, v, mask = _inputs(0, [5, 3, 1])                 # row 0 full, row 2 one real token
     cases = [(q, k, v, None, "without a mask"), (q, k, v, mask, "with padding (mask lengths 5, 3, 1)"),
              (q[:1, :1], k[:1, :1], v[:1, :1], mask[1:2], "on a batch of one with padding")]
 
@@ -83,15 +84,7 @@ def _causal_mistakes(q, k, v, mask):
 def check_causal_attention(student, quiet: bool = False) -> str:
     """Values without a mask, with right and with left padding, on a batch of one (compared at the real
     queries: a padding query's row means nothing); gradients with right padding."""
-    g = torch.Generator().manual_seed(1)
-
-    def rand(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64)
-
-    B, h, T, dh = 3, 2, 5, 4
-    q, k, v = rand(B, h, T, dh), rand(B, h, T, dh), rand(B, h, T, dh)
-    lengths = torch.tensor([5, 3, 2])
-    right = torch.arange(T)[None] < lengths[:, None]                     # (B, T) real tokens first
+    q, k, v, right = _inputs(1, [5, 3, 2])                               # (B, T) real tokens first
     left = right.flip(1)                                                  # (B, T) padding first
     cases = [(q, k, v, None, "without a mask"), (q, k, v, right, "with right padding (lengths 5, 3, 2)"),
              (q, k, v, left, "with left padding (lengths 5, 3, 2)"),

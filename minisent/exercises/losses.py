@@ -19,10 +19,6 @@ def _rand(g, *shape):
     return torch.randn(*shape, generator=g, dtype=torch.float64)
 
 
-def _cos(q, k):
-    return torch.nn.functional.normalize(q, dim=-1) @ torch.nn.functional.normalize(k, dim=-1).T
-
-
 def _ce_diag(logits):
     return (logits.logsumexp(1) - logits.diagonal()).mean()
 
@@ -41,7 +37,7 @@ def check_info_nce(student, quiet: bool = False) -> str:
 
     def body():
         for qq, kk, tau, case in cases:
-            cos = _cos(qq, kk)
+            cos = torch.nn.functional.normalize(qq, dim=-1) @ torch.nn.functional.normalize(kk, dim=-1).T   # (B, B)
             mistakes = {"forget the temperature (divide by 1)": _ce_diag(cos),
                         "use dot products without normalizing to cosines": _ce_diag(qq @ kk.T / tau),
                         "flip the sign (minimize log p instead of -log p)": -_ce_diag(cos / tau),

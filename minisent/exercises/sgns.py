@@ -5,9 +5,6 @@
         # output vectors.  loss = -log sigma(u_pos . v) - sum_k log sigma(-u_neg[k] . v)
         # -> (v, u_pos, u_neg) after ONE plain gradient-descent step with learning rate lr
     check_sgns_update(my_sgns_update)
-
-The reference is `SkipGramNS` (the module lesson 01 trains) with these vectors in its tables,
-differentiated by autograd and stepped with torch.optim.SGD: the textbook word2vec update.
 """
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def _stale_grads(model) -> None:
         p.grad = torch.full_like(p, 0.01 * (1 + i % 3))
 
 
-def _reference_step(model, sentences, tau, stale=False, step=True):
+def _reference_step(model, sentences, tau, stale=False):
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     if stale:
         _stale_grads(model)
@@ -52,8 +52,7 @@ def _reference_step(model, sentences, tau, stale=False, step=True):
         opt.zero_grad()
     loss, _ = UnsupervisedSimCSE(temperature=tau)(model, sentences)
     loss.backward()
-    if step:
-        opt.step()
+    opt.step()
     return loss.item()
 
 

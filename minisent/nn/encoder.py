@@ -34,7 +34,6 @@ from ..inputs import check_sentences
 from ..text.saved import load_tokenizer
 from ..text.tokenize import Batch, Tokenizer
 from .. import threads
-from ..threads import cpu_threads
 from .pooling import Pooling
 from .transformer import TransformerConfig, TransformerEncoder
 
@@ -144,7 +143,7 @@ class SentenceEncoder(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            with cpu_threads(threads.ENCODE_THREADS, self.device):  # 2 on the cpu: see minisent.threads
+            with threads.cpu_threads(threads.ENCODE_THREADS, self.device):  # 2 on the cpu: see minisent.threads
                 return encode_batches(sentences, lambda idx: self([sentences[i] for i in idx]).float().cpu().numpy(),
                                       self.dim, batch_size=batch_size, normalize=normalize,
                                       show_progress=show_progress)
@@ -160,8 +159,7 @@ class SentenceEncoder(nn.Module):
     def save(self, directory: str | Path, extras: Callable[[Path], None] | None = None) -> Path:
         """Write config.json, tokenizer.json and weights.pt (tensors only) into `directory`, atomically.
 
-        The files are written into a temporary sibling folder that then takes the place of `directory`
-        (see `replace_folder`), so the folder always holds the old model or the new one, never a mix.
+        The folder always holds the old model or the new one, never a mix (see `replace_folder`).
         `extras(folder)` may add files of its own (a training history, a head) before the swap.
         """
         def write(folder: Path) -> None:
@@ -177,9 +175,7 @@ class SentenceEncoder(nn.Module):
     def load(cls, directory: str | Path, device=None) -> "SentenceEncoder":
         """Rebuild a saved encoder. Only tensors are read from weights.pt (weights_only=True): no code runs.
 
-        A folder without config.json is a FileNotFoundError; a damaged file in it (not JSON, a missing or
-        unknown setting, weights that are empty, truncated, not tensors or of the wrong shapes) is a
-        ModelFileError naming the file and what is wrong with it.
+        A folder without config.json is a FileNotFoundError; a damaged file in it is a ModelFileError.
         """
         directory = Path(directory)
         cfg_path = directory / "config.json"
@@ -303,8 +299,7 @@ def replace_folder(directory: str | Path, write: Callable[[Path], None]) -> Path
     The old folder (if any) is renamed aside, the new one renamed in, the old one removed: renames are
     atomic, so a failure while writing leaves the old folder untouched (and no temporary left behind);
     a crash in the instant between the two renames leaves the old model in `.<name>.old<pid>` beside it.
-    Only an empty folder or a saved model (one with config.json) is ever replaced: any other existing
-    folder is refused, so a typo can never delete unrelated files.
+    Only an empty folder or a saved model is replaced (`check_save_target`): a typo never deletes other files.
     """
     directory = check_save_target(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)

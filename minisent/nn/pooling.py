@@ -9,9 +9,7 @@
                 weighs t, so later tokens, which have seen more of the sentence, count more
     attention   a learned weighted average: weights = softmax over real tokens of (h_t . q) / sqrt(d)
     weighted_mean  a fixed weighted average: each token id has a weight w (rare tokens count more), e.g.
-                SIF's a / (a + p(token)) from the training corpus (`sif_token_weights`), as SIF averaging
-                (lesson 02) and sentence-transformers' WeightedMean do; the weights are a buffer of the
-                module, so they are saved and loaded with the encoder
+                SIF's (`sif_token_weights`), as sentence-transformers' WeightedMean does; saved with the encoder
 
 Every one is mask-aware: `mask` (B, T) is True at real tokens, and padding never changes a pooled
 vector, so a sentence gets the same embedding whatever batch it is in.

@@ -50,7 +50,7 @@ class TransformerConfig:
     fast_attention: bool = False  # True: use torch's fused scaled_dot_product_attention
     pad_id: int = 0
     norm: str = "pre"           # "pre": x + f(LN(x)), final LN (GPT-2); "post": LN(x + f(x)), LN on the embeddings (BERT)
-    type_vocab_size: int = 0    # > 0: BERT's token-type (segment) embeddings; type 0 unless token_type_ids are given
+    type_vocab_size: int = 0    # > 0: BERT's token-type (segment) embeddings, all type 0 (one sentence)
     layer_norm_eps: float = 1e-5  # every LayerNorm's epsilon (torch's default; BERT uses 1e-12)
 
     def __post_init__(self):
@@ -115,13 +115,13 @@ class MultiHeadAttention(nn.Module):
     qkv.weight = in_proj_weight (3d, d) stacked [W_q; W_k; W_v], proj = out_proj.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, fast: bool = False, bias: bool = True):
+    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, fast: bool = False):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
         self.n_heads, self.d_head = n_heads, d_model // n_heads
-        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
-        self.proj = nn.Linear(d_model, d_model, bias=bias)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
         self.dropout = dropout
         self.fast = fast
 
@@ -172,11 +172,7 @@ class Block(nn.Module):
 
     Normalizing *before* each branch leaves the residual path x an untouched sum, which keeps
     gradients healthy without the careful warm-up the original post-LN block needed.
-
-    post_norm=True is that original block (Vaswani et al. 2017, BERT): normalize *after* each sum,
-
-        x = LN(x + Dropout(Attention(x)))
-        x = LN(x + Dropout(MLP(x)))
+    post_norm=True is that original block (Vaswani et al. 2017, BERT): x = LN(x + Dropout(f(x))) per branch.
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0, fast: bool = False,
@@ -264,10 +260,6 @@ class TransformerEncoder(nn.Module):
                 with torch.no_grad():
                     module.weight[module.padding_idx].zero_()
 
-    @property
-    def d_model(self) -> int:
-        return self.config.d_model
-
     def set_fast_attention(self, fast: bool = True) -> "TransformerEncoder":
         """Switch every block between the hand-written attention and torch's fused kernel."""
         self.config.fast_attention = fast
@@ -285,7 +277,7 @@ class TransformerEncoder(nn.Module):
                 module.dropout = p
         return self
 
-    def embed(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(B, T) ids -> (B, T, d): token embedding + position embedding (+ token type, LayerNorm if configured)."""
         T = input_ids.shape[1]
         if T > self.config.max_len:
@@ -294,22 +286,19 @@ class TransformerEncoder(nn.Module):
         pos = self.pos_emb.weight[:T] if self.config.positions == "learned" else self.pos_table[:T]  # (T, d)
         x = self.tok_emb(input_ids) + pos  # (B, T, d) + (T, d) -> (B, T, d)
         if self.config.type_vocab_size > 0:
-            types = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids  # (B, T)
-            x = x + self.type_emb(types)  # one sentence: every token is type 0
+            x = x + self.type_emb(torch.zeros_like(input_ids))  # one sentence: every token is type 0
         if self.config.norm == "post":
             x = self.ln_emb(x)
         return x  # (B, T, d)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                return_attention: bool = False, causal: bool | None = None,
-                token_type_ids: torch.Tensor | None = None):
+                return_attention: bool = False):
         if attention_mask is not None:
             attention_mask = attention_mask.bool()
-        causal = self.config.causal if causal is None else causal
-        x = self.drop(self.embed(input_ids, token_type_ids))  # (B, T, d)
+        x = self.drop(self.embed(input_ids))  # (B, T, d)
         maps = []
         for block in self.blocks:
-            x, w = block(x, attention_mask, causal, need_weights=return_attention)  # (B, T, d)
+            x, w = block(x, attention_mask, self.config.causal, need_weights=return_attention)  # (B, T, d)
             maps.append(w)
         x = self.ln_f(x)  # (B, T, d) (identity for norm="post": every block already ended with one)
         return (x, maps) if return_attention else x

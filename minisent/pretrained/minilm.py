@@ -121,8 +121,7 @@ def load_minilm(directory: str | Path | None = None, device=None) -> PretrainedE
     max_length = json.loads((directory / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
     tokenizer = WordPieceTokenizer.from_vocab_file(directory / "vocab.txt")
     backbone = TransformerEncoder(CONFIG)
-    state = map_weights(weights, CONFIG.n_layers)
-    backbone.load_state_dict(state)  # strict: every tensor of the course's model is set
+    backbone.load_state_dict(map_weights(weights, CONFIG.n_layers))  # strict: every tensor of the course's model is set
     model = PretrainedEncoder(tokenizer, backbone, "mean", None, max_length)
     model.eval()
     return model.to(get_device(device))

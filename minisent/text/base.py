@@ -38,12 +38,9 @@ class Batch:
         return self.input_ids.shape[0]
 
 
-def pad_batch(sequences: Sequence[Sequence[int]], pad_to: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad lists of ids with PAD_ID. -> input_ids (B, T) int64, attention_mask (B, T) bool.
-
-    T is the longest sequence (at least 1), or `pad_to` when given.
-    """
-    T = max([len(s) for s in sequences] + [1] + ([pad_to] if pad_to else []))
+def pad_batch(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad lists of ids with PAD_ID to the longest. -> input_ids (B, T) int64, attention_mask (B, T) bool."""
+    T = max([len(s) for s in sequences] + [1])                       # T >= 1 even for empty sequences
     ids = torch.full((len(sequences), T), PAD_ID, dtype=torch.long)  # (B, T)
     for i, seq in enumerate(sequences):
         ids[i, :len(seq)] = torch.as_tensor(list(seq), dtype=torch.long)
@@ -53,11 +50,8 @@ def pad_batch(sequences: Sequence[Sequence[int]], pad_to: int | None = None) -> 
 
 # --------------------------------------------------------------------------------- base class
 class Tokenizer:
-    """What both tokenizers share: the vocabulary, special tokens, batching, decoding, save/load.
-
-    A subclass only says how a text becomes token strings (`tokens`) and how token strings
-    join back into text (`_join`).
-    """
+    """What every tokenizer shares. A subclass only says how a text becomes token strings (`tokens`) and how
+    token strings join back into text (`_join`)."""
 
     kind = "base"
 
@@ -100,13 +94,14 @@ class Tokenizer:
 
     def encode(self, text: str, add_special_tokens: bool = True, max_length: int | None = None) -> list[int]:
         """One text -> ids: [CLS] tokens... [SEP], cut to `max_length` (the [SEP] is kept)."""
-        ids = [self.token_to_id.get(t, UNK_ID) for t in self.tokens(text)]
+        unk = self.unk_id  # this tokenizer's [UNK] (WordPiece's is not UNK_ID); read once, not per token
+        ids = [self.token_to_id.get(t, unk) for t in self.tokens(text)]
         if add_special_tokens:
             if max_length is not None:
                 if max_length < 2:
                     raise ValueError(f"max_length must leave room for [CLS] and [SEP] (>= 2), got {max_length}")
                 ids = ids[:max_length - 2]
-            return [CLS_ID] + ids + [SEP_ID]
+            return [self.cls_id] + ids + [self.sep_id]
         return ids if max_length is None else ids[:max_length]
 
     def decode(self, ids: Iterable[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
@@ -127,8 +122,7 @@ class Tokenizer:
                 raise ValueError(f"token id {i} is outside this vocabulary (ids 0..{self.vocab_size - 1})")
         return [int(i) for i in ids]
 
-    def __call__(self, texts: Sequence[str], max_length: int | None = None, pad_to: int | None = None,
-                 add_special_tokens: bool = True) -> Batch:
+    def __call__(self, texts: Sequence[str], max_length: int | None = None, add_special_tokens: bool = True) -> Batch:
         """Batch-encode: B texts -> Batch(input_ids (B, T), attention_mask (B, T)).
 
         T = the longest encoded text (padded with [PAD] = 0), never more than `max_length`.
@@ -144,7 +138,7 @@ class Tokenizer:
                 full = self.encode(text, add_special_tokens, max_length)
                 cut += 1
             seqs.append(full)
-        ids, mask = pad_batch(seqs, pad_to)
+        ids, mask = pad_batch(seqs)
         return Batch(ids, mask, cut)
 
     # --- save / load

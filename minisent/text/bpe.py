@@ -100,9 +100,7 @@ class BPETokenizer(Tokenizer):
         heapq.heapify(heap)
 
         merges: list[tuple[int, int]] = []
-        bar = None
-        if progress:
-            bar = tqdm(total=vocab_size - len(vocab), desc="BPE merges", mininterval=3.0)
+        bar = tqdm(total=vocab_size - len(vocab), desc="BPE merges", mininterval=3.0, disable=not progress)
         while len(vocab) < vocab_size and heap:
             neg, pair = heapq.heappop(heap)
             if counts.get(pair, 0) != -neg:
@@ -130,10 +128,8 @@ class BPETokenizer(Tokenizer):
                     heapq.heappush(heap, (-counts[p], p))
                 elif p in counts:
                     del counts[p]
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
+            bar.update(1)
+        bar.close()
         return cls(vocab, merges, lowercase)
 
     # --- encoding -----------------------------------------------------------------------

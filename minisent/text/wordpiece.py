@@ -30,9 +30,8 @@ from typing import Iterable, Sequence
 
 import torch
 
-from .base import PAD, Tokenizer
+from .base import CLS, MASK, PAD, SEP, UNK, Tokenizer
 
-UNK, CLS, SEP, MASK = "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 MAX_WORD_CHARS = 100  # longer words are not even tried: they become [UNK]
 
 
@@ -135,7 +134,6 @@ class WordPieceTokenizer(Tokenizer):
         self.vocab = vocab
         self.token_to_id = {t: i for i, t in enumerate(vocab)}
         self.lowercase = lowercase
-        self.pad_id = 0
         self.unk_id, self.cls_id, self.sep_id, self.mask_id = (self.token_to_id[t] for t in (UNK, CLS, SEP, MASK))
         self._cache: dict[str, list[str]] = {}  # word -> pieces: corpora repeat words a lot
 
@@ -157,17 +155,6 @@ class WordPieceTokenizer(Tokenizer):
                 pieces = self._cache[word] = wordpiece(word, self.token_to_id)
             out += pieces
         return out
-
-    def encode(self, text: str, add_special_tokens: bool = True, max_length: int | None = None) -> list[int]:
-        """One text -> ids: [CLS] pieces... [SEP], cut to `max_length` (the [SEP] is kept)."""
-        ids = [self.token_to_id[t] for t in self.tokens(text)]  # every piece is in the vocabulary
-        if not add_special_tokens:
-            return ids if max_length is None else ids[:max_length]
-        if max_length is not None:
-            if max_length < 2:
-                raise ValueError(f"max_length must leave room for [CLS] and [SEP] (>= 2), got {max_length}")
-            ids = ids[:max_length - 2]
-        return [self.cls_id] + ids + [self.sep_id]
 
     def decode(self, ids: Iterable[int] | torch.Tensor, skip_special_tokens: bool = True) -> str:
         """Ids -> text: pieces joined, "##" glued to the piece before ([PAD] [CLS] [SEP] dropped)."""

@@ -52,8 +52,7 @@ def save_checkpoint(path: Path, step: int, steps: int, model, objective, optimiz
 
 
 def _load_checkpoint(path: Path, dev: torch.device) -> dict:
-    """Read a checkpoint: tensors, numbers, strings and containers only (weights_only=True: no code runs).
-    Empty, truncated, foreign: a ModelFileError naming the file and what is wrong with it."""
+    """Read a checkpoint: tensors, numbers, strings and containers only (weights_only=True: no code runs)."""
     again = "delete it (or pass resume=False) to start the run again"
     if path.stat().st_size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes): an interrupted save? {again}")

@@ -39,8 +39,6 @@ from .simcse import _cache_dir, train_simcse
 from .simcse_data import SentenceBatches
 
 PROMPT_EOL = 'This sentence : "{}" means in one word:"'
-
-# The recipes: GPTConfig (next-token pre-training), then GPT_SIMCSE_CONFIG (recipes.py)
 GPT_CACHE_VERSION = 1
 
 
@@ -48,13 +46,10 @@ class NextTokenPrediction:
     """objective(model, sentences: list[str] (B,)) -> (loss, {"acc"}): next-token prediction, for `train.fit`.
 
         ids (B, T) --causal backbone--> h (B, T, d);  logits at t = h_t E^T  (V,);  target: ids[t + 1]
-    Only pairs (t, t + 1) where token t + 1 is real count (no prediction of padding).
     """
 
     name = "next-token"
-
-    def __init__(self, max_length: int = 64):
-        self.max_length = max_length
+    max_length = 64  # tokens per sentence (longer ones are cut)
 
     def __call__(self, model: SentenceEncoder, sentences: Sequence[str]) -> tuple[torch.Tensor, dict]:
         base = getattr(model, "module", model)
@@ -76,27 +71,22 @@ def gpt_config(**overrides) -> TransformerConfig:
     return TransformerConfig(**{**DEFAULT_MLM_CONFIG.architecture(), "causal": True, **overrides})
 
 
-def train_gpt(config: GPTConfig | None = None, *, sentences: Sequence[str] | None = None, pooling: str = "last_token",
-              device=None, progress: bool = True, eval_sentences: Sequence[str] | None = None,
+def train_gpt(config: GPTConfig | None = None, *, device=None, progress: bool = True,
               **overrides) -> tuple[SentenceEncoder, dict]:
-    """Pre-train a fresh causal SentenceEncoder (BPE, `gpt_config()`) with next-token prediction.
+    """Pre-train a fresh causal SentenceEncoder (BPE, `gpt_config()`, last-token pooling) with next-token prediction.
 
     config: a GPTConfig (default DEFAULT_GPT_CONFIG); keywords naming its fields override it (train_gpt(steps=600)).
-    sentences: default the MLM training sentences (`mlm.mlm_sentences`, the same held-out 500 kept out).
-    The history gets "config" and "eval_loss" / "eval_acc" on `eval_sentences` (default: those 500) at the end.
+    It trains on the MLM training sentences (`mlm.mlm_sentences`); the history gets "config" and, at the end,
+    "eval_loss" / "eval_acc" on the 500 sentences held out of them.
     """
     cfg, _ = resolve(config, DEFAULT_GPT_CONFIG, overrides)
-    if sentences is None:
-        sentences, held = mlm_sentences()
-        eval_sentences = held if eval_sentences is None else eval_sentences
-    tok = corpus_bpe(progress=progress)
-    encoder = SentenceEncoder.create(tok, gpt_config(), pooling=pooling, seed=cfg.seed)
+    sentences, held = mlm_sentences()
+    encoder = SentenceEncoder.create(corpus_bpe(progress=progress), gpt_config(), pooling="last_token", seed=cfg.seed)
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
     history = fit(encoder, NextTokenPrediction(), batches, cfg.steps, lr=cfg.lr, warmup=cfg.warmup, seed=cfg.seed,
                   device=device, progress=progress, desc="next-token pre-training")
     history["config"] = cfg.to_dict()
-    if eval_sentences:
-        history["eval_loss"], history["eval_acc"] = next_token_loss(encoder, eval_sentences)
+    history["eval_loss"], history["eval_acc"] = next_token_loss(encoder, held)
     return encoder, history
 
 

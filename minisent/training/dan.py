@@ -15,8 +15,6 @@ objective (`simcse.UnsupervisedSimCSE`, batches from `simcse.SentenceBatches`, t
     dan.encode(["A man plays a guitar."])      # np.ndarray (1, d_out), the contract of `minisent.contract`
     dan.save("runs/dan");  minisent.training.dan.load("runs/dan")
     pretrained_dan()                           # the course default (DEFAULT_DAN_CONFIG), trained once, cached
-
-On disk, as a SentenceEncoder: config.json (format "minisent.DAN"), tokenizer.json, weights.pt (tensors only).
 """
 from __future__ import annotations
 
@@ -82,17 +80,13 @@ class DANEncoder(nn.Module):
     def device(self) -> torch.device:
         return self.embedding.weight.device
 
-    def bigram_ids(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """ids, mask (B, T) -> hashed bigram buckets (B, T-1) and their mask (B, T-1): both tokens real, not special."""
-        real = mask & (ids >= len(SPECIAL_TOKENS))  # (B, T) words, not [CLS] / [SEP] / [PAD]
-        buckets = (ids[:, :-1] * _PRIME + ids[:, 1:]) % self.config.bigram_buckets  # (B, T-1)
-        return buckets, real[:, :-1] & real[:, 1:]
-
     def average(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """ids, mask (B, T) -> x (B, d): the (SIF-weighted) mean of the token vectors + the mean of the bigram vectors."""
         x = weighted_mean_pool(self.embedding(ids), mask, self.token_weights[ids])  # (B, d)
         if self.bigrams is not None and ids.shape[1] > 1:
-            buckets, pair_mask = self.bigram_ids(ids, mask)  # (B, T-1), (B, T-1)
+            real = mask & (ids >= len(SPECIAL_TOKENS))  # (B, T) words, not [CLS] / [SEP] / [PAD]
+            buckets = (ids[:, :-1] * _PRIME + ids[:, 1:]) % self.config.bigram_buckets  # (B, T-1) hashed bigrams
+            pair_mask = real[:, :-1] & real[:, 1:]  # (B, T-1): both tokens of the pair are words
             x = x + mean_pool(self.bigrams(buckets), pair_mask)  # (B, d); no bigram -> + 0
         return x
 
@@ -183,9 +177,8 @@ def create_dan(config: DANConfig | None = None, tokenizer: Tokenizer | None = No
     return dan
 
 
-def train_dan(config: DANConfig | None = None, *, dan: DANEncoder | None = None,
-              sentences: Sequence[str] | None = None, device=None, progress: bool = True, eval_fn=None,
-              eval_every: int | None = None, **overrides) -> tuple[DANEncoder, dict]:
+def train_dan(config: DANConfig | None = None, *, dan: DANEncoder | None = None, sentences: Sequence[str] | None = None,
+              device=None, progress: bool = True, **overrides) -> tuple[DANEncoder, dict]:
     """Unsupervised SimCSE on a DAN: the same objective, batches and loop as `simcse.train_simcse`.
 
     config: a DANConfig (default DEFAULT_DAN_CONFIG); keyword overrides change its fields.
@@ -196,7 +189,7 @@ def train_dan(config: DANConfig | None = None, *, dan: DANEncoder | None = None,
     objective = UnsupervisedSimCSE(cfg.temperature, cfg.min_keep, cfg.p_delete, cfg.train_length)
     batches = SentenceBatches(sentences, cfg.batch_size, seed=cfg.seed)
     history = fit(dan, objective, batches, cfg.steps, lr=cfg.lr, seed=cfg.seed, device=device, progress=progress,
-                  desc="DAN (SimCSE)", eval_fn=eval_fn, eval_every=eval_every)
+                  desc="DAN (SimCSE)")
     history["config"] = cfg.to_dict()
     return dan, history
 

@@ -31,7 +31,7 @@ import json
 import os
 import time
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -40,7 +40,7 @@ from .. import data
 from ..nn.encoder import SentenceEncoder
 from ..nn.transformer import TransformerEncoder
 from ..threads import encoding_threads
-from .cache import cache_dir, load_or_train, save_with_history
+from .cache import cache_dir, cached_encoder
 from .contrastive import embed
 from .loop import fit
 from .recipes import DEFAULT_CONFIG, DEFAULT_STUDENT_CONFIG, StudentConfig, resolve
@@ -83,38 +83,30 @@ class Distillation:
 
 
 # ---------------------------------------------------------------------------- the targets
-def corpus_key(sentences: Sequence[str]) -> str:
-    """A short fingerprint of a list of sentences (their order included): the cache key of their vectors."""
-    h = hashlib.sha1()
-    for s in sentences:
-        h.update(s.encode("utf-8") + b"\n")
-    return h.hexdigest()[:12]
-
-
-def teacher_embeddings(teacher, name: str, sentences: Sequence[str], *, batch_size: int = 64,
-                       cache: bool = True, show_progress: bool | None = None) -> np.ndarray:
+def teacher_embeddings(teacher, name: str, sentences: Sequence[str], *,
+                       show_progress: bool | None = None) -> np.ndarray:
     """teacher.encode(sentences) as float32 (n, D), cached as data/cache/distill/<name>_<corpus key>.npy.
 
     The key is the teacher's name plus a fingerprint of the sentences, so another corpus (or another
-    corpus version) never reads stale vectors. The .npy is read with allow_pickle=False.
+    corpus version) never reads stale vectors.
     """
     sentences = list(sentences)
     if not name or any(c in name for c in "/\\ "):
         raise ValueError(f"teacher name {name!r} must be a non-empty word (it names a cache file)")
-    path = data.CACHE_DIR / "distill" / f"{name}_v{DISTILL_CACHE_VERSION}_{corpus_key(sentences)}.npy"
-    if cache and path.exists():
+    key = hashlib.sha1("".join(s + "\n" for s in sentences).encode("utf-8")).hexdigest()[:12]  # order included
+    path = data.CACHE_DIR / "distill" / f"{name}_v{DISTILL_CACHE_VERSION}_{key}.npy"
+    if path.exists():
         try:
             X = np.load(path, allow_pickle=False)
             if X.shape[0] == len(sentences):
                 return X
         except (OSError, ValueError):
             pass  # damaged: encode again
-    X = np.asarray(teacher.encode(sentences, batch_size=batch_size, show_progress=show_progress), dtype=np.float32)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}.npy")
-        np.save(tmp, X, allow_pickle=False)
-        tmp.replace(path)  # atomic: a crash never leaves half a file
+    X = np.asarray(teacher.encode(sentences, batch_size=64, show_progress=show_progress), dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}.npy")
+    np.save(tmp, X, allow_pickle=False)
+    tmp.replace(path)  # atomic: a crash never leaves half a file
     return X
 
 
@@ -214,28 +206,19 @@ def student_cache_dir(kind: str, recipe: dict | None = None):
                      recipe or DEFAULT_STUDENT_CONFIG.to_dict())
 
 
-def cached_student(kind: str, build: Callable[[], object], load: Callable, save: Callable | None = None,
-                   recipe: dict | None = None):
-    """The model `kind` read from data/cache/ (`load(path)`), or built with build() and saved there first
-    (`save(result, path)`, default `result.save(path)`); `recipe` goes into the cache key."""
-    return load_or_train(student_cache_dir(kind, recipe), load, build, save or (lambda model, path: model.save(path)))
-
-
-def train_student(config: StudentConfig | None = None, *, teacher=None, sentences: Sequence[str] | None = None,
-                  device=None, progress: bool = True, **overrides):
-    """A `smaller_student` of `teacher` (default: the course's `simcse`) trained with MSE on its vectors.
+def train_student(config: StudentConfig | None = None, *, device=None, progress: bool = True, **overrides):
+    """A `smaller_student` of the course's `simcse` trained with MSE on its vectors.
 
     config: a StudentConfig (default DEFAULT_STUDENT_CONFIG); keywords naming its fields override it
-        (train_student(d_model=256)). -> (student, history). The teacher's vectors of `sentences` (default: a seeded
-    sample of config.n_sentences sentences of SimCSE's training corpus) are projected to the student's width with
+        (train_student(d_model=256)). -> (student, history). The teacher's vectors of a seeded sample of
+    config.n_sentences sentences of SimCSE's training corpus are projected to the student's width with
     `pca_targets`, and the student's embeddings start from the same projection.
     """
     cfg, _ = resolve(config, DEFAULT_STUDENT_CONFIG, overrides)
-    teacher = pretrained_simcse(device=device, progress=progress) if teacher is None else teacher
-    if sentences is None:
-        corpus = unsup_sentences()
-        rows = np.random.default_rng(cfg.seed).choice(len(corpus), min(cfg.n_sentences, len(corpus)), replace=False)
-        sentences = [corpus[i] for i in sorted(rows)]
+    teacher = pretrained_simcse(device=device, progress=progress)
+    corpus = unsup_sentences()
+    rows = np.random.default_rng(cfg.seed).choice(len(corpus), min(cfg.n_sentences, len(corpus)), replace=False)
+    sentences = [corpus[i] for i in sorted(rows)]
     name = "simcse_" + hashlib.sha1(json.dumps(DEFAULT_CONFIG.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
     T = teacher_embeddings(teacher, name, sentences, show_progress=progress)  # (n, D)
     targets, P = pca_targets(T, cfg.d_model)  # (n, d), (D, d)
@@ -247,10 +230,7 @@ def train_student(config: StudentConfig | None = None, *, teacher=None, sentence
 
 def pretrained_student(device=None, progress: bool = True):
     """The built-in `simcse-small`: DEFAULT_STUDENT_CONFIG distilled from `simcse`, trained on first use, cached."""
-    student, _ = cached_student("small", lambda: train_student(device=device, progress=progress),
-                                lambda path: (SentenceEncoder.load(path, device), None),
-                                lambda run, path: save_with_history(*run, path))
-    return student.eval()
+    return cached_encoder(student_cache_dir("small"), lambda: train_student(device=device, progress=progress), device)
 
 
 class CPUTimed:
@@ -279,8 +259,7 @@ class CPUTimed:
 def encode_speed(model, sentences: Sequence[str], batch_size: int = 64) -> float:
     """Sentences encoded per CPU-second of this process (`time.process_time`, after a warm-up batch).
 
-    CPU time, not wall time: on a shared machine the wall clock mostly measures the other jobs. Timed encoding
-    runs on one thread (`CPUTimed`), so a CPU-second is a second of one core."""
+    CPU time, not wall time: on a shared machine the wall clock mostly measures the other jobs."""
     sentences = list(sentences)
     model.encode(sentences[:batch_size], batch_size=batch_size)  # warm-up: first-call allocations, caches
     timed = CPUTimed(model)

@@ -30,12 +30,10 @@ import torch.distributed as dist
 
 from ..device import get_device
 
-TORCHRUN_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
-
 
 def launched_by_torchrun() -> bool:
     """True when torchrun (or another launcher setting its variables) started this process."""
-    return all(v in os.environ for v in TORCHRUN_VARS)
+    return all(v in os.environ for v in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"))
 
 
 def is_distributed() -> bool:
@@ -63,11 +61,7 @@ def barrier() -> None:
 
 @contextmanager
 def process_group(device=None):
-    """Join torchrun's process group for the duration of the block; yields the device this rank uses.
-
-    Under torchrun: backend "nccl" with device cuda:LOCAL_RANK when `device` is cuda (or None and a GPU is
-    there), else "gloo" on the cpu. Not under torchrun: nothing happens and `device` is yielded unchanged.
-    """
+    """Join torchrun's process group for the duration of the block; yields the device this rank uses."""
     if not launched_by_torchrun() or dist.is_initialized():
         yield device
         return
@@ -108,7 +102,6 @@ def shard(batch):
     """This rank's slice of a global batch: rows rank*b ... (rank+1)*b - 1 of every list / tensor in it.
 
     batch: a list, tuple or tensor of B rows, or a dict of them; B must divide by the world size.
-    In one process the batch comes back unchanged.
     """
     W = world_size()
     if W == 1:
@@ -129,8 +122,6 @@ def gather_rows(z: torch.Tensor, parts: int = 1) -> torch.Tensor:
     z holds `parts` blocks of b rows each (e.g. every sentence's first view, then every second view).
     Each block is gathered from the ranks in rank order, so the result is what one process would have
     embedded from the concatenated batch: [block 0 of rank 0, ..., of rank W-1, block 1 of rank 0, ...].
-    The backward pass gives each rank the sum over all ranks of the gradient with respect to its own rows
-    (torch's all-gather with autograd). In one process z comes back unchanged.
     """
     if not is_distributed():
         return z

@@ -26,9 +26,8 @@ from typing import Sequence
 from .. import data
 from ..data import NLITriplet, dev_test_split
 from ..data.corpora import _read_lines, gensim_test_file, split_sentences
-from ..nn.encoder import SentenceEncoder
-from .cache import save_with_history
-from .distill import cached_student
+from .cache import cached_encoder
+from .distill import student_cache_dir
 from .recipes import DEFAULT_ADAPT_CONFIG, AdaptConfig, resolve
 from .simcse import pretrained_simcse, train_simcse
 
@@ -101,7 +100,4 @@ def pretrained_news(device=None, progress: bool = True, source_share: float = DE
     def build():
         return adapt(pretrained_simcse(device=device, progress=progress), cfg, device=device, progress=progress)
 
-    encoder, _ = cached_student("news", build, lambda path: (SentenceEncoder.load(path, device), None),
-                                lambda run, path: save_with_history(*run, path),
-                                recipe={**cfg.to_dict(), "held_out_every": HELD_OUT_EVERY})
-    return encoder.eval()
+    return cached_encoder(student_cache_dir("news", {**cfg.to_dict(), "held_out_every": HELD_OUT_EVERY}), build, device)

@@ -57,10 +57,6 @@ def set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def model_device(model) -> torch.device:
-    return next(model.parameters()).device
-
-
 def cached_step(model, objective, batch, chunk_size: int, *,
                 backward: Callable[[torch.Tensor], None] = torch.Tensor.backward,
                 autocast: Callable[[], object] = nullcontext, replay_rng: bool = True,
@@ -80,7 +76,7 @@ def cached_step(model, objective, batch, chunk_size: int, *,
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    device = model_device(model)
+    device = next(model.parameters()).device
     texts = objective.texts(batch)                                            # (N,)
     order = list(range(len(texts)))
     if by_length:

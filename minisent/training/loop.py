@@ -80,6 +80,19 @@ def _forever(batches: Iterable):
             raise ValueError("the batches iterable is empty")
 
 
+def _autocast_dtype(precision: str, dev: torch.device) -> torch.dtype | None:
+    """The autocast dtype for `precision` on `dev`, or None for plain float32."""
+    if precision not in ("auto", "fp32", "bf16", "fp16"):
+        raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got {precision!r}")
+    if precision == "auto":
+        if dev.type != "cuda":
+            return None  # on the cpu autocast is slower than float32 for these small models
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "fp16" and dev.type != "cuda":
+        raise ValueError(f"precision='fp16' needs a cuda device (got {dev.type}); use 'bf16' or 'fp32'")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
 def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *, lr: float = 1e-3,
         weight_decay: float = 0.01, warmup: int | float = 0.05, min_lr_ratio: float = 0.1, clip: float = 1.0,
         betas: tuple[float, float] = (0.9, 0.98), device=None, seed: int = 0, progress: bool = True,
@@ -115,28 +128,6 @@ def fit(model: nn.Module, objective: Callable, batches: Iterable, steps: int, *,
         and writes checkpoints.
     """
     dev = get_device(device)
-    with threads.cpu_threads(cpu_threads, dev):
-        return _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev,
-                    seed, progress, desc, max_seconds, callback, eval_fn, eval_every, checkpoint_dir,
-                    checkpoint_every, resume, precision, grad_cache_chunk, compile)
-
-
-def _autocast_dtype(precision: str, dev: torch.device) -> torch.dtype | None:
-    """The autocast dtype for `precision` on `dev`, or None for plain float32."""
-    if precision not in ("auto", "fp32", "bf16", "fp16"):
-        raise ValueError(f"precision must be 'auto', 'fp32', 'bf16' or 'fp16', got {precision!r}")
-    if precision == "auto":
-        if dev.type != "cuda":
-            return None  # on the cpu autocast is slower than float32 for these small models
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if precision == "fp16" and dev.type != "cuda":
-        raise ValueError(f"precision='fp16' needs a cuda device (got {dev.type}); use 'bf16' or 'fp32'")
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_ratio, clip, betas, dev, seed,
-         progress, desc, max_seconds, callback, eval_fn=None, eval_every=None, checkpoint_dir=None,
-         checkpoint_every=None, resume=True, precision="auto", grad_cache_chunk=None, compile=False) -> dict:
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     for name, every in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every),
@@ -156,108 +147,111 @@ def _fit(model, objective, batches, steps, lr, weight_decay, warmup, min_lr_rati
     main = distributed.is_main()  # rank 0 alone shows progress, evaluates and writes checkpoints
     progress, eval_fn = progress and main, eval_fn if main else None
     amp_dtype = _autocast_dtype(precision, dev)
-    # dropout masks (and whatever else an objective draws): the same seed, the same run; each process its own draws
-    torch.manual_seed(seed + distributed.rank())
-    np.random.seed(seed)
-    random.seed(seed)
-    model.to(dev).train()
-    if isinstance(objective, nn.Module):
-        objective.to(dev).train()
-    optimizer = torch.optim.AdamW(_parameter_groups([model, objective], weight_decay), lr=lr, betas=betas)
-    # float16 has a narrow range: scale the loss up so small gradients do not flush to zero (bfloat16 needs none)
-    scaler = torch.amp.GradScaler(dev.type) if amp_dtype == torch.float16 else None
-    warmup_frac = warmup if warmup < 1 else warmup / steps
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    train_model = model  # what the objective calls: the model, inside DDP and/or compiled
-    if multi:  # rank 0's weights are copied to every rank; gradients are averaged over ranks in backward
-        train_model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
-                                              forward_sync_buffers=False)  # buffers are constants
-    if compile:
-        train_model = torch.compile(train_model)
+    with threads.cpu_threads(cpu_threads, dev):
+        # dropout masks (and whatever else an objective draws): the same seed, the same run; each process its own draws
+        torch.manual_seed(seed + distributed.rank())
+        np.random.seed(seed)
+        random.seed(seed)
+        model.to(dev).train()
+        if isinstance(objective, nn.Module):
+            objective.to(dev).train()
+        optimizer = torch.optim.AdamW(_parameter_groups([model, objective], weight_decay), lr=lr, betas=betas)
+        # float16 has a narrow range: scale the loss up so small gradients do not flush to zero (bfloat16 needs none)
+        scaler = torch.amp.GradScaler(dev.type) if amp_dtype == torch.float16 else None
+        warmup_frac = warmup if warmup < 1 else warmup / steps
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        train_model = model  # what the objective calls: the model, inside DDP and/or compiled
+        if multi:  # rank 0's weights are copied to every rank; gradients are averaged over ranks in backward
+            train_model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
+                                                  forward_sync_buffers=False)  # buffers are constants
+        if compile:
+            train_model = torch.compile(train_model)
 
-    def autocast():  # the forward passes in amp_dtype where it is safe (the losses compute in float32)
-        return torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None)
+        def autocast():  # the forward passes in amp_dtype where it is safe (the losses compute in float32)
+            return torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None)
 
-    def backward(loss):
-        (loss if scaler is None else scaler.scale(loss)).backward()
+        def backward(loss):
+            (loss if scaler is None else scaler.scale(loss)).backward()
 
-    history: dict[str, list] = {"step": [], "loss": [], "lr": [], "grad_norm": [], "time_s": []}
-    if eval_fn is not None:
-        history["eval"] = []
-    start, t_before = 0, 0.0
-    ckpt = Path(checkpoint_dir) / CHECKPOINT_FILE if checkpoint_dir is not None else None
-    if ckpt is not None and resume and ckpt.exists():
-        history, start = resume_run(ckpt, steps, model, objective, optimizer, scaler, dev)
-        t_before = history["time_s"][-1] if history["time_s"] else 0.0
+        history: dict[str, list] = {"step": [], "loss": [], "lr": [], "grad_norm": [], "time_s": []}
+        if eval_fn is not None:
+            history["eval"] = []
+        start, t_before = 0, 0.0
+        ckpt = Path(checkpoint_dir) / CHECKPOINT_FILE if checkpoint_dir is not None else None
+        if ckpt is not None and resume and ckpt.exists():
+            history, start = resume_run(ckpt, steps, model, objective, optimizer, scaler, dev)
+            t_before = history["time_s"][-1] if history["time_s"] else 0.0
 
-    def evaluate(step: int) -> None:
+        def evaluate(step: int) -> None:
+            model.eval()
+            with torch.no_grad():
+                result = eval_fn(model)
+            model.train()
+            history["eval"].append({"step": step, **{k: float(v) for k, v in result.items()}})
+
+        bar = tqdm(total=steps if max_seconds is None else None, initial=start, desc=desc, disable=not progress,
+                   mininterval=3.0)
+        smooth, t0 = None, time.perf_counter() - t_before
+        stream = _forever(batches)
+        for _ in range(start):  # resuming: the same stream, past the batches already trained on
+            next(stream)
+        if eval_fn is not None and start == 0:
+            evaluate(0)  # where the run starts from
+        for step in range(start, steps):
+            # progress through the run: by steps, or by the clock when a time budget runs out first
+            progress_frac = (step + 1) / steps
+            if max_seconds is not None:
+                progress_frac = max(progress_frac, (time.perf_counter() - t0) / max_seconds)
+            rate = lr_at(progress_frac, lr, warmup_frac, min_lr_ratio)
+            for g in optimizer.param_groups:
+                g["lr"] = rate
+            batch = to_device(distributed.shard(next(stream)), dev)  # this process's rows of the batch
+            optimizer.zero_grad(set_to_none=True)
+            if grad_cache_chunk:  # forward and backward chunk by chunk (minisent.training.gradcache)
+                loss, metrics = gradcache.cached_step(train_model, objective, batch, grad_cache_chunk,
+                                                      backward=backward, autocast=autocast, by_length=True)
+            else:
+                with autocast():
+                    loss, metrics = objective(train_model, batch)
+                backward(loss)
+            if not torch.isfinite(loss):
+                bar.close()
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}: lower the learning rate")
+            if scaler is None:
+                norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
+                optimizer.step()
+            else:
+                scaler.unscale_(optimizer)  # true gradients, so that clipping sees their real norm
+                norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
+                scaler.step(optimizer)  # skipped when a gradient overflowed; the scale then shrinks
+                scaler.update()
+
+            value = loss.item()
+            smooth = value if smooth is None else 0.95 * smooth + 0.05 * value
+            history["step"].append(step + 1)
+            history["loss"].append(value)
+            history["lr"].append(rate)
+            history["grad_norm"].append(float(norm))
+            history["time_s"].append(time.perf_counter() - t0)
+            for k, v in (metrics or {}).items():
+                history.setdefault(k, []).append(float(v))
+            done = step + 1 == steps or (max_seconds is not None and history["time_s"][-1] > max_seconds)
+            if eval_fn is not None and (done or (eval_every and (step + 1) % eval_every == 0)):
+                evaluate(step + 1)
+            bar.update(1)
+            if step % 10 == 0 or done or (eval_fn is not None and history["eval"][-1]["step"] == step + 1):
+                shown = ({k: f"{v:.3g}" for k, v in list(history["eval"][-1].items())[1:3]}
+                         if history.get("eval") else {})
+                bar.set_postfix(loss=f"{smooth:.3f}", **shown, refresh=False)  # at the next (rate-limited) refresh
+            if main and ckpt is not None and (done or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
+                save_checkpoint(ckpt, step + 1, steps, model, objective, optimizer, scaler, history)
+            if callback is not None:
+                callback(step + 1, history)
+            if done:
+                break
+        bar.close()
         model.eval()
-        with torch.no_grad():
-            result = eval_fn(model)
-        model.train()
-        history["eval"].append({"step": step, **{k: float(v) for k, v in result.items()}})
-
-    bar = tqdm(total=steps if max_seconds is None else None, initial=start, desc=desc, disable=not progress,
-               mininterval=3.0)
-    smooth, t0 = None, time.perf_counter() - t_before
-    stream = _forever(batches)
-    for _ in range(start):  # resuming: the same stream, past the batches already trained on
-        next(stream)
-    if eval_fn is not None and start == 0:
-        evaluate(0)  # where the run starts from
-    for step in range(start, steps):
-        # progress through the run: by steps, or by the clock when a time budget runs out first
-        elapsed = time.perf_counter() - t0
-        progress_frac = (step + 1) / steps if max_seconds is None else max((step + 1) / steps, elapsed / max_seconds)
-        rate = lr_at(progress_frac, lr, warmup_frac, min_lr_ratio)
-        for g in optimizer.param_groups:
-            g["lr"] = rate
-        batch = to_device(distributed.shard(next(stream)), dev)  # this process's rows of the batch
-        optimizer.zero_grad(set_to_none=True)
-        if grad_cache_chunk:  # forward and backward chunk by chunk (minisent.training.gradcache)
-            loss, metrics = gradcache.cached_step(train_model, objective, batch, grad_cache_chunk,
-                                                  backward=backward, autocast=autocast, by_length=True)
-        else:
-            with autocast():
-                loss, metrics = objective(train_model, batch)
-            backward(loss)
-        if not torch.isfinite(loss):
-            bar.close()
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}: lower the learning rate")
-        if scaler is None:
-            norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
-            optimizer.step()
-        else:
-            scaler.unscale_(optimizer)  # true gradients, so that clipping sees their real norm
-            norm = torch.nn.utils.clip_grad_norm_(params, clip if clip else float("inf"))
-            scaler.step(optimizer)  # skipped when a gradient overflowed; the scale then shrinks
-            scaler.update()
-
-        value = loss.item()
-        smooth = value if smooth is None else 0.95 * smooth + 0.05 * value
-        history["step"].append(step + 1)
-        history["loss"].append(value)
-        history["lr"].append(rate)
-        history["grad_norm"].append(float(norm))
-        history["time_s"].append(time.perf_counter() - t0)
-        for k, v in (metrics or {}).items():
-            history.setdefault(k, []).append(float(v))
-        done = step + 1 == steps or (max_seconds is not None and history["time_s"][-1] > max_seconds)
-        if eval_fn is not None and (done or (eval_every and (step + 1) % eval_every == 0)):
-            evaluate(step + 1)
-        bar.update(1)
-        if step % 10 == 0 or done or (eval_fn is not None and history["eval"][-1]["step"] == step + 1):
-            shown = {k: f"{v:.3g}" for k, v in list(history["eval"][-1].items())[1:3]} if history.get("eval") else {}
-            bar.set_postfix(loss=f"{smooth:.3f}", **shown, refresh=False)  # shown at the next (rate-limited) refresh
-        if main and ckpt is not None and (done or (checkpoint_every and (step + 1) % checkpoint_every == 0)):
-            save_checkpoint(ckpt, step + 1, steps, model, objective, optimizer, scaler, history)
-        if callback is not None:
-            callback(step + 1, history)
-        if done:
-            break
-    bar.close()
-    model.eval()
-    return history
+        return history
 
 
 def recent_loss(history: dict, steps: int = 20) -> float:

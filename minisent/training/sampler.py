@@ -17,11 +17,10 @@ share a batch only when they share no key. `from_texts` keys each text by `norma
 (lowercase words), so "The cat." and "the cat" count as the same sentence.
 
 How: shuffle, then fill batches greedily; an item whose key is already in the batch being
-filled waits, and goes first into the next batch. An item is never put in a batch that already
-holds one of its keys. Only the end of an epoch loses items: a last incomplete batch
-(drop_last=True, the default, so that every batch is full), or, with drop_last=False, the few
-items left that clash with the last batch. It is a `torch.utils.data` batch sampler too:
-DataLoader(dataset, batch_sampler=sampler).
+filled waits, and goes first into the next batch. Only the end of an epoch loses items: a last
+incomplete batch (drop_last=True, the default, so that every batch is full), or, with
+drop_last=False, the few items left that clash with the last batch. It is a `torch.utils.data`
+batch sampler too: DataLoader(dataset, batch_sampler=sampler).
 """
 from __future__ import annotations
 
@@ -109,5 +108,5 @@ class DistinctBatchSampler:
                 batch, taken = [], set()
                 queue.extendleft(reversed(waiting))  # the waiting items go first into the next batch
                 waiting = []
-        if batch and not self.drop_last and len(batch) >= 2:
+        if not self.drop_last and len(batch) >= 2:
             yield batch

@@ -61,9 +61,7 @@ def embed(model, batch: dict) -> torch.Tensor:
 class TripletObjective:
     """objective(model, batch) -> (loss, metrics) for `fit`: the triplet network.
 
-    The *same* model embeds anchors, positives and negatives (one set of weights; see `embed`):
-
-        u_a, u_p, u_n = model(anchors), model(positives), model(negatives)     each (B, d)
+        u_a, u_p, u_n = model(anchors), model(positives), model(negatives)     each (B, d), one model (`embed`)
         mining=None:  L = triplet_loss(u_a, u_p, u_n, margin, distance)        the given triplets
         mining="hard" / "semi-hard" / "all":
                       L = batch_triplet_loss(cat[u_a, u_p, u_n] (3B, d), labels (3B,), ...)

@@ -66,13 +66,9 @@ class UnsupervisedSimCSE:
         self.temperature, self.min_keep, self.p_delete = temperature, min_keep, p_delete
         self.max_length, self.symmetric, self.project = max_length, symmetric, project
 
-    @property
-    def noise(self) -> bool:
-        return self.min_keep is not None or self.p_delete > 0
-
     def views(self, sentences: Sequence[str]) -> tuple[list[str], list[str]]:
         """Two views of each sentence: noisy and independent, or the sentence twice."""
-        if not self.noise:
+        if self.min_keep is None and self.p_delete <= 0:  # no word noise: dropout alone tells the views apart
             return list(sentences), list(sentences)
         rng = step_rng()
         a = [make_view(s, rng, self.min_keep, self.p_delete) for s in sentences]
@@ -155,7 +151,6 @@ class SupervisedSimCSE:
 
 
 # ---------------------------------------------------------------------------------- training
-# train_simcse's / train_simcse_sup's keywords that go to `fit`; every other keyword overrides a SimCSEConfig field
 FIT_OPTIONS = ("eval_fn", "eval_every", "max_seconds", "checkpoint_dir", "checkpoint_every", "grad_cache_chunk",
                "precision", "compile")
 
@@ -222,13 +217,11 @@ def train_simcse_sup(config: SimCSEConfig | None = None, *, encoder: SentenceEnc
     config.start may also be "simcse": continue from the course's unsupervised encoder (`pretrained_simcse`).
     """
     cfg, fit_options = resolve(config, DEFAULT_SUP_CONFIG, options, FIT_OPTIONS)
+    if encoder is None and cfg.start == "simcse":
+        encoder = pretrained_simcse(device=device, progress=progress)
     if encoder is None:
-        if cfg.start == "simcse":
-            encoder = pretrained_simcse(device=device, progress=progress)
-            encoder.backbone.set_dropout(cfg.dropout)
-        else:
-            encoder = start_encoder(cfg.start, device=device, progress=progress, **_start_options(cfg))
-    else:
+        encoder = start_encoder(cfg.start, device=device, progress=progress, **_start_options(cfg))
+    else:  # given, or the unsupervised SimCSE encoder: the recipe's dropout
         encoder.backbone.set_dropout(cfg.dropout)
     triplets = nli_training_triplets() if triplets is None else list(triplets)
     objective = SupervisedSimCSE(cfg.temperature, cfg.hard_negative_weight, cfg.max_length, cfg.use_hard_negatives)

@@ -47,12 +47,11 @@ def unsup_sentences(min_words: int = 4) -> list[str]:
     return [s for s in data.corpus_sentences() if len(s.split()) >= min_words]
 
 
-def nli_training_triplets(include_download: bool = True) -> list:
+def nli_training_triplets() -> list:
     """The hand-written NLI triplets, plus SimCSE's NLI file when it was downloaded (`python -m minisent
     download nli`; never fetched here)."""
     triplets = list(data.nli_triplets())
-    if include_download:
-        path = data.path_of("nli")
-        if path.exists():
-            triplets += data.read_nli_csv(path)
+    path = data.path_of("nli")
+    if path.exists():
+        triplets += data.read_nli_csv(path)
     return triplets

@@ -24,14 +24,14 @@ from .recipes import DEFAULT_MLM_CONFIG
 from .simcse_data import unsup_sentences
 
 
-def word2vec_init_(encoder: SentenceEncoder, vectors, std: float | None = None) -> int:
+def word2vec_init_(encoder: SentenceEncoder, vectors) -> int:
     """Set the token embeddings of whole-word tokens from word vectors, in place; returns how many were set.
 
     A token is a whole word when it is in the word-vector vocabulary: a word-level token as it is,
     a BPE token without its "▁" (word-start) mark ("▁river" -> "river"); word pieces keep their
     random init. The (n, k) word vectors are mapped to d_model columns by PCA (their top d_model
     directions when k > d_model; all k, zero-padded, when k <= d_model), then scaled so that their
-    entries have the standard deviation of the embedding table they replace (`std`).
+    entries have the standard deviation of the embedding table they replace.
     """
     emb = encoder.backbone.tok_emb.weight  # (V, d)
     d = emb.shape[1]
@@ -55,8 +55,7 @@ def word2vec_init_(encoder: SentenceEncoder, vectors, std: float | None = None) 
     if P.shape[1] < d:
         P = np.concatenate([P, np.zeros((len(P), d - P.shape[1]))], axis=1)  # (n, d)
     with torch.no_grad():
-        target = float(emb.std()) if std is None else std
-        P = P / P.std() * target
+        P = P / P.std() * float(emb.std())
         emb[torch.tensor(rows)] = torch.as_tensor(P, dtype=emb.dtype, device=emb.device)
     return len(rows)
 

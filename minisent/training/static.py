@@ -16,9 +16,6 @@ the teacher. What is lost is every effect of context and word order: "dog bites 
     static = StaticEncoder.from_teacher(load_model("simcse"))
     static.encode(["a sentence"])              # np.ndarray (1, d), the `minisent.contract` encode
     static.save("runs/static"); StaticEncoder.load("runs/static")
-
-On disk: config.json, tokenizer.json and weights.pt ({"table": (V, d), "token_weights": (V,)}, read with
-weights_only=True), as a SentenceEncoder is saved: nothing it reads can run code.
 """
 from __future__ import annotations
 
@@ -34,7 +31,8 @@ from ..contract import DEFAULT_BATCH_SIZE, encode_batches
 from ..inputs import check_sentences
 from ..nn.encoder import ModelFileError, read_config, read_tensors, read_tokenizer, replace_folder
 from ..text.tokenize import CLS_ID, MASK_ID, PAD_ID, SEP_ID, pad_batch
-from .distill import cached_student
+from .cache import load_or_train
+from .distill import student_cache_dir
 from .simcse import pretrained_simcse
 
 FORMAT = "minisent.StaticEncoder"
@@ -78,8 +76,7 @@ class StaticEncoder:
                 rows.append(teacher((ids.to(teacher.device), mask.to(teacher.device))).float().cpu())  # (b, d)
         finally:
             teacher.train(was_training)
-        pooling = teacher.pooling
-        weights = pooling.token_weights.cpu().numpy() if pooling.name == "weighted_mean" else None
+        weights = teacher.pooling.token_weights.cpu().numpy() if teacher.pooling.name == "weighted_mean" else None
         return cls(teacher.tokenizer, torch.cat(rows).numpy(), weights, teacher.max_length)  # (V, d)
 
     # ---------------------------------------------------------------------------- encode
@@ -156,4 +153,4 @@ def pretrained_static(device=None, progress: bool = True) -> StaticEncoder:
     def build() -> StaticEncoder:
         return StaticEncoder.from_teacher(pretrained_simcse(device=device, progress=progress))
 
-    return cached_student("static", build, StaticEncoder.load)
+    return load_or_train(student_cache_dir("static"), StaticEncoder.load, build, StaticEncoder.save)

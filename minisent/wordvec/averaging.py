@@ -21,8 +21,8 @@ That common direction is mostly frequent-word / syntax noise; removing it lets t
 
 Out-of-vocabulary words are an explicit choice: oov="skip" drops them, oov="subword" builds them
 from character n-grams (fastText vectors only). A sentence with no known word gets the zero
-vector (cosine 0 with everything, never NaN); such sentences are counted in `.n_empty` and
-reported with one warning.
+vector (cosine 0 with everything, never NaN); after each encode(), `.n_empty` counts such sentences
+and `.empty_indices` says which; one warning reports them.
 """
 from __future__ import annotations
 
@@ -95,8 +95,6 @@ class AveragingEncoder:
                        vectors (`get_vecattr(w, "count")`, as gensim and `train_sgns` store them),
                        else the counts in the reference sentences
     a                  SIF's smoothing constant
-
-    After each encode(): `.n_empty` sentences had no known word (zero vectors), `.empty_indices` which.
     """
 
     def __init__(self, vectors: KeyedVectors, weighting: str = "mean", remove_components: int = 0,
@@ -141,7 +139,7 @@ class AveragingEncoder:
 
         # weight(w) for every word the encoder may meet: a dict for readability, with a default
         self._weights: dict[str, float] = {}
-        self._default_weight = 1.0
+        self._default_weight = 1.0                     # "mean"; and "sif": an unseen word has p(w) = 0 -> weight 1
         if weighting == "tfidf":
             df = Counter(w for toks in ref_tokens for w in set(toks))
             self._weights = {w: float(idf_weight(c, len(ref_tokens))) for w, c in df.items()}
@@ -150,7 +148,6 @@ class AveragingEncoder:
             counts = self._counts(word_counts, ref_tokens)
             total = sum(counts.values())
             self._weights = {w: float(sif_weight(c / total, a)) for w, c in counts.items()}
-            self._default_weight = 1.0                                       # p(w) = 0 -> weight 1
 
         # the common direction(s), fitted on the reference corpus, never on what is evaluated
         self.components = np.zeros((0, self.dim))
@@ -187,14 +184,6 @@ class AveragingEncoder:
                 self._oov_rows[word] = len(self.vectors.vectors) + len(self._oov_vectors)
                 self._oov_vectors.append(v)
         return self._oov_rows[word]
-
-    def word_vector(self, word: str) -> np.ndarray | None:
-        """The vector the encoder uses for a word, or None when the OOV policy has none for it."""
-        row = self._row(word)
-        if row is None:
-            return None
-        n = len(self.vectors.vectors)
-        return self.vectors.vectors[row] if row < n else self._oov_vectors[row - n]
 
     # ---------------------------------------------------------------------------- encoding
     def _average(self, token_lists: list[list[str]]) -> tuple[np.ndarray, list[int]]:

@@ -68,9 +68,7 @@ def analogy_accuracy(wv: KeyedVectors, path=None, restrict_vocab: int | None = N
     unit = normalize_rows(wv.vectors[:len(keys)].astype(np.float64))         # (R, d)
     questions = read_analogies(path)
     asked = [(s, *(index[w] for w in q)) for s, *q in questions if all(w in index for w in q)]
-    sections: dict[str, list[int]] = {}
-    for s, *_ in asked:
-        sections.setdefault(s, [0, 0])
+    sections = {s: [0, 0] for s, *_ in asked}                                # section -> [correct, asked]
     correct = 0
     for start in range(0, len(asked), batch_size):
         chunk = asked[start:start + batch_size]

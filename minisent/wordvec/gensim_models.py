@@ -74,7 +74,6 @@ def _fingerprint(sentences) -> str:
 
 def cache_path(name: str, params: dict, sentences, cache_dir: Path | None = None) -> Path:
     """Where vectors trained with these params on these sentences live: <cache_dir>/<name>-<hash>.npz"""
-
     key = json.dumps({"params": params, "gensim": gensim.__version__, "corpus": _fingerprint(sentences)},
                      sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
@@ -184,6 +183,4 @@ def train_vectors(name: str = "skipgram", sentences: list[list[str]] | None = No
 
 
 def _train(name: str, params: dict, sentences, progress: bool):
-    train_params = dict(params)
-    seed = train_params.pop("seed")
-    return train_gensim(sentences, seed=seed, progress=progress, desc=name, **train_params)
+    return train_gensim(sentences, progress=progress, desc=name, **params)  # params holds the seed

@@ -22,8 +22,6 @@ import numpy as np
 from gensim import utils
 from gensim.models import KeyedVectors
 
-FORMATS = ("auto", "word2vec", "glove")
-
 
 def load_text_vectors(path, format: str = "auto", limit: int | None = None, lowercase: bool = False,
                       encoding: str = "utf-8") -> KeyedVectors:
@@ -43,7 +41,7 @@ def load_text_vectors(path, format: str = "auto", limit: int | None = None, lowe
         raise FileNotFoundError(f"{path} does not exist. Pre-trained vectors are downloaded by hand, e.g. "
                                 f"GloVe from https://nlp.stanford.edu/projects/glove/ (unzip glove.6B.zip "
                                 f"and pass the path of glove.6B.100d.txt)")
-    if format not in FORMATS:
+    if format not in ("auto", "word2vec", "glove"):
         raise ValueError(f"format must be 'auto', 'word2vec' or 'glove', got {format!r}")
     with utils.open(str(path), "rb") as fh:
         first = fh.readline().decode(encoding, errors="replace").split()

@@ -17,8 +17,6 @@ of Words and Phrases and their Compositionality"):
 
 After training, the rows of v are the word vectors (returned as gensim KeyedVectors, so the
 same evaluation code serves gensim's models and this one).
-
-Budget by steps, not seconds: `steps` mini-batches of `batch_size` pairs, Adam, lr decaying linearly to 0.
 """
 from __future__ import annotations
 
@@ -178,7 +176,6 @@ def train_sgns(sentences: list[list[str]], dim: int = 100, window: int = 5, min_
     sum in parallel): one numpy Generator for subsampling / windows / order, one torch Generator
     for the negatives, torch.manual_seed for the initial weights.
     """
-
     if steps < 1 or batch_size < 1 or negative < 1 or window < 1 or dim < 1:
         raise ValueError("steps, batch_size, negative, window and dim must all be >= 1")
     dev = get_device(device)

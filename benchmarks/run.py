@@ -44,6 +44,13 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def previous_sections(text: str) -> dict[str, str]:
+    """{module: its "## module" section} of an earlier RESULTS.md (before the experiment log)."""
+    head = text.split(EXPERIMENT_LOG)[0]
+    chunks = ["## " + c.strip() for c in head.split("\n## ")[1:]]
+    return {c.splitlines()[0][3:].strip(): c for c in chunks if c.splitlines()[0][3:].strip() in MODULES}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--device", default="cpu")
@@ -53,24 +60,37 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     names = args.only.split(",") if args.only else MODULES
+    unknown = [n for n in names if n not in MODULES]
+    if unknown:
+        print(f"error: --only: unknown benchmark {', '.join(unknown)}; choose from {', '.join(MODULES)}",
+              file=sys.stderr)
+        return 2
+    from minisent.device import DeviceError, get_device
+
+    try:
+        get_device(args.device)
+    except DeviceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    kept = previous_sections(old)                      # with --only, the other modules' tables stay as they were
     info = machine()
     sections = [f"# Benchmark results\n\nMachine: {info['cpu']}, {info['threads']} torch threads, GPU: {info['gpu']}, "
                 f"torch {info['torch']}, python {info['python']}. Device: `{args.device}`"
                 f"{' (quick)' if args.quick else ''}.\n\nRatios are candidate / reference time (lower is faster), "
                 f"measured interleaved in one run, median after warm-up."]
-    for name in names:
-        try:
-            module = importlib.import_module(f"benchmarks.{name}")
-        except ModuleNotFoundError as err:
-            print(f"skipping {name}: {err}", file=sys.stderr)
+    for name in MODULES:
+        if name not in names:
+            if name in kept:
+                sections.append(kept[name])
             continue
+        module = importlib.import_module(f"benchmarks.{name}")
         t0 = time.perf_counter()
         rows = module.run(device=args.device, quick=args.quick)
         text = f"## {name}\n\n{table(rows)}\n\n({time.perf_counter() - t0:.0f} s)"
         print(text + "\n", flush=True)
         sections.append(text)
-    out = Path(args.out)
-    old = out.read_text(encoding="utf-8") if out.exists() else ""
     log = old[old.index(EXPERIMENT_LOG):] if EXPERIMENT_LOG in old else ""   # hand-written: kept as it is
     out.write_text("\n\n".join(sections + ([log.rstrip()] if log else [])) + "\n", encoding="utf-8")
     print(f"written {args.out}")

@@ -22,7 +22,10 @@ sys.path.insert(0, str(HERE.parent))  # run from anywhere
 STEPS, BATCH, LR = 600, 64, 5e-4
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)  # no options: --help explains, before the long run
     from benchmarks.quality import stsb_dev_path, write_section
     from minisent import data
     from minisent.evaluation import evaluate

@@ -151,7 +151,10 @@ def write_section(text: str, name: str = "quality", results: Path = HERE / "RESU
     results.write_text(new, encoding="utf-8")
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)  # no options: --help explains, before the long run
     from minisent import data
     from minisent.evaluation.leaderboard import format_table
 

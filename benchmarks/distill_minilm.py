@@ -9,6 +9,7 @@ one line and a clean exit. Writes the `distill_minilm` section of benchmarks/RES
 """
 from __future__ import annotations
 
+import argparse
 import copy
 import sys
 import time
@@ -23,13 +24,12 @@ STEPS, BATCH, LR = 600, 64, 5e-4
 
 
 def main(argv=None) -> int:
-    import argparse
-
     argparse.ArgumentParser(description=__doc__).parse_args(argv)  # no options: --help explains, before the long run
     from benchmarks.quality import stsb_dev_path, write_section
     from minisent import data
     from minisent.evaluation import evaluate
     from minisent.evaluation.leaderboard import format_table
+    from minisent.inputs import normalize_rows
     from minisent.models import load_model
     from minisent.training import distill
     from minisent.training.simcse_data import unsup_sentences
@@ -50,8 +50,7 @@ def main(argv=None) -> int:
     def cos_to_targets(model) -> float:
         rows = np.random.default_rng(0).choice(len(sentences), 2000, replace=False)
         S = model.encode([sentences[i] for i in rows], normalize=True)       # (2000, d)
-        t = targets[rows] / np.linalg.norm(targets[rows], axis=1, keepdims=True)
-        return float(np.mean(np.sum(S * t, axis=1)))
+        return float(np.mean(np.sum(S * normalize_rows(targets[rows]), axis=1)))
 
     cos_before = cos_to_targets(start)
     distill.distill(student, sentences, targets, steps=STEPS, batch_size=BATCH, lr=LR, seed=0)

@@ -14,6 +14,7 @@ instead -- delete data/cache/wordvec to measure them).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -152,8 +153,6 @@ def write_section(text: str, name: str = "quality", results: Path = HERE / "RESU
 
 
 def main(argv=None) -> int:
-    import argparse
-
     argparse.ArgumentParser(description=__doc__).parse_args(argv)  # no options: --help explains, before the long run
     from minisent import data
     from minisent.evaluation.leaderboard import format_table
